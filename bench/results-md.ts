@@ -1,0 +1,44 @@
+// Renders one bench run as bench/RESULTS.md.
+import type { BenchRun } from './run.ts';
+import { CHECK_HEAD, checkRows, markdownTable, TABLE_HEAD, tableRows, type Check } from './report.ts';
+
+export function resultsMarkdown(run: BenchRun, cs: Check[]): string {
+  const m = run.machine;
+  const o = run.options;
+  const busyOthers = Math.max(0, ...run.results.flatMap((r) => r.samples.map((s) => ((s.machineBusySec - s.targetCpuSec - s.originCpuSec - s.wrkCpuSec) / s.durationSec) * 100)));
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Recorded by \`npm run bench${o.quick ? ' -- --quick' : ''}\` at commit \`${run.commit}\`, ${run.startedAt} → ${run.finishedAt} (UTC).`,
+    '',
+    '## Machine',
+    '',
+    `- ${m.nproc} CPUs: ${m.cpuModel}; ${m.memGiB} GiB RAM; Linux ${m.kernel}`,
+    `- node ${m.node}, nginx ${m.nginx}, ${m.wrk}`,
+    `- load average (1/5/15 min) before: ${run.loadBefore}; after: ${run.loadAfter}`,
+    `- CPU used by processes outside the benchmark during a run: up to ${busyOthers.toFixed(0)}% of one core` +
+      (busyOthers > 10 ? ' — **the machine was shared with other engineers running tests; figures are noisier than on an idle machine**.' : '.'),
+    '',
+    '## Method',
+    '',
+    `- ${o.runs} run(s) of ${o.durationSec} s per target at ${o.conns.join(' and ')} keep-alive connections (wrk -t1 --latency), medians reported; ${o.warmupSec} s warm-up at 50 connections before each target's runs; repeats interleaved over targets.`,
+    `- Origin: ${run.origin === 'nginx' ? 'nginx (worker_processes 1, master_process off, access_log off) answering a 35-byte body with `return 200`' : 'node:http fallback (nginx missing)'}. Every proxy forwards to it over keep-alive connections.`,
+    `- Placement: ${run.pinned ? 'each target alone on CPU 0 (taskset); wrk and the origin together on CPU 1. The target gets one whole core, as nginx with one worker does, and the load side (wrk + origin) never steals from it. The origin costs a few µs per request, so CPU 1 is not the limit for the proxies (see "target CPU": ~100% means the target is the bottleneck).' : 'unpinned (no taskset or --no-pin).'}`,
+    '- RSS from /proc/<pid>/status VmRSS: idle 2 s after start (before any load), and the largest value right after a 50-connection run.',
+    '- CPU/req: target CPU seconds (utime+stime from /proc/<pid>/stat) divided by requests served. "others CPU": busy CPU of the machine minus target, origin and wrk, in % of one core (highest run).',
+    '- Plugin and access-log cost: µs per request = (1/rps_with − 1/rps_base)·1e6. At saturation the target spends 1/rps seconds of CPU per request, so the difference is the time the extra work adds to each request; divided by the number of plugins for the chain. The measured CPU/req difference is shown beside it as a cross-check.',
+    '',
+    '## Figures',
+    '',
+    markdownTable(TABLE_HEAD, tableRows(run.results)),
+    '',
+    '## Ratios and targets',
+    '',
+    markdownTable(CHECK_HEAD, checkRows(cs)),
+    '',
+  ];
+  if (run.skipped.length > 0) {
+    lines.push('## Skipped', '', ...run.skipped.map((s) => `- ${s.id}: ${s.skipped}`), '');
+  }
+  return lines.join('\n');
+}
