@@ -75,10 +75,17 @@ export const nginxProxy: Target = {
 };
 
 /** Starts a Node script that prints {"address":"127.0.0.1:<port>"} once listening. */
-export async function startAddressPrintingScript(env: StartEnv, id: string, script: string, args: string[], cpu: string | undefined): Promise<RunningTarget> {
+export async function startAddressPrintingScript(
+  env: StartEnv,
+  id: string,
+  script: string,
+  args: string[],
+  cpu: string | undefined,
+  nodeFlags: string[] = [],
+): Promise<RunningTarget> {
   const dir = dirFor(env, id);
   const logFile = join(dir, 'stdout.log');
-  const child = spawnPinned(env.node, [script, ...args], { cpu, logFile });
+  const child = spawnPinned(env.node, [...nodeFlags, script, ...args], { cpu, logFile });
   let exit: string | undefined;
   child.once('exit', (c, s) => (exit = `exit ${c ?? s}`));
   const port = await waitFor(`${id} to print its address`, 20_000, () => {

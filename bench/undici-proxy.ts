@@ -3,7 +3,6 @@
 // Used by the benchmark as the "plain Node" baseline Remora is compared with.
 //   node bench/undici-proxy.ts <origin url>   → prints {"address":"127.0.0.1:<port>"} when listening
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { pipeline } from 'node:stream';
 import { Pool } from 'undici';
 
 const origin = process.argv[2];
@@ -34,7 +33,12 @@ const server = createServer(async (req, res) => {
       body: hasBody ? req : null,
     });
     res.writeHead(upstream.statusCode, forwardable(upstream.headers));
-    pipeline(upstream.body, res, () => {});
+    // .pipe rather than stream.pipeline: pipeline allocates an AbortController per call and
+    // aborts it on finish, building a DOMException with a stack trace for every request
+    // (~9% of this proxy's CPU in a profile). Errors are still handled on both sides.
+    upstream.body.on('error', () => res.destroy());
+    res.on('close', () => upstream.body.destroy());
+    upstream.body.pipe(res);
   } catch {
     if (!res.headersSent) res.writeHead(502);
     res.end();
