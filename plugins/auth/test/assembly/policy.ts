@@ -1,0 +1,49 @@
+// Test entry: the auth plugin's configuration parser and decision logic, without a host.
+import { parseAuthConfig, AuthConfig } from '../../assembly/config';
+import { decide, RequestInfo } from '../../assembly/policy';
+
+let config: AuthConfig | null = null;
+
+/** Parses and keeps the config; returns "" or the error ("field: expectation"). */
+export function configure(text: string): string {
+  const p = parseAuthConfig(text);
+  config = p.config;
+  return p.error;
+}
+
+class FakeRequest extends RequestInfo {
+  names: string[] = [];
+  values: string[] = [];
+  target: string = '/';
+  header(name: string): string | null {
+    for (let i = 0; i < this.names.length; i++) if (this.names[i] == name) return this.values[i];
+    return null;
+  }
+  path(): string {
+    return this.target;
+  }
+}
+
+/**
+ * `headers` is "name: value" lines. Returns lines: status, challenge, error, description, then one
+ * line per edit: "-name" (remove) or "name: value" (set).
+ */
+export function decideFor(headers: string, path: string, nowSeconds: f64): string {
+  const req = new FakeRequest();
+  req.target = path;
+  const lines = headers.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const colon = lines[i].indexOf(': ');
+    if (colon <= 0) continue;
+    req.names.push(lines[i].substring(0, colon));
+    req.values.push(lines[i].substring(colon + 2));
+  }
+  const d = decide(config!, req, nowSeconds);
+  let out = d.status.toString() + '\n' + d.challenge + '\n' + d.error + '\n' + d.description;
+  for (let i = 0; i < d.edits.length; i++) {
+    const e = d.edits[i];
+    const v = e.value;
+    out += '\n' + (v === null ? '-' + e.name : e.name + ': ' + v);
+  }
+  return out;
+}
