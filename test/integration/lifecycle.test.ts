@@ -1,0 +1,97 @@
+// Process lifecycle: SIGTERM drains an in-flight request then exits 0; SIGHUP reloads a changed
+// config without dropping kept-alive connections or in-flight requests; a broken config on
+// SIGHUP is logged and the old config keeps serving.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { basename } from 'node:path';
+import { test } from 'node:test';
+import { startRemora } from '../support/remora.ts';
+import { eventually, httpRequest, json } from '../support/clients.ts';
+import { proxyConfig, singleClusterConfig } from '../support/config.ts';
+import { startHttp1Upstream, type EchoReply } from '../support/upstreams.ts';
+
+const TIMEOUT = { timeout: 20_000 };
+
+test('SIGTERM lets an in-flight slow request complete, then exits 0', TIMEOUT, async (t) => {
+  const upstream = await startHttp1Upstream();
+  t.after(() => upstream.close());
+  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint, { extra: { shutdownGracePeriod: '10s' } }));
+  const inFlight = httpRequest(remora.ports.main!, { path: '/slow?ms=800' });
+  await eventually(async () => assert.equal(upstream.requests.length, 1));
+  const exitCode = remora.stop('SIGTERM');
+  const reply = await inFlight;
+  assert.equal(reply.status, 200);
+  assert.equal(reply.body.toString(), 'slow done');
+  assert.equal(await exitCode, 0);
+});
+
+test('SIGHUP with a new route: new route works, old keep-alive connection and in-flight request survive', TIMEOUT, async (t) => {
+  const oldApp = await startHttp1Upstream({ name: 'old' });
+  const newApp = await startHttp1Upstream({ name: 'new' });
+  t.after(() => oldApp.close());
+  t.after(() => newApp.close());
+  const clusters = [{ name: 'old', endpoints: [oldApp.endpoint] }, { name: 'new', endpoints: [newApp.endpoint] }];
+  const before = proxyConfig({ routes: [{ name: 'catch-all', match: { pathPrefix: '/' }, cluster: 'old' }], clusters });
+  const remora = await startRemora(t, before);
+  const port = remora.ports.main!;
+
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  t.after(() => agent.destroy());
+  const first = await httpRequest(port, { path: '/new/x', agent });
+  assert.equal(first.headers['x-upstream'], 'old', 'before the reload /new goes to the catch-all');
+
+  const inFlight = httpRequest(port, { path: '/slow?ms=1000' });
+  await eventually(async () => assert.ok(oldApp.requests.some((r) => r.url.startsWith('/slow'))));
+
+  remora.reload(proxyConfig({
+    routes: [
+      { name: 'new-route', match: { pathPrefix: '/new' }, cluster: 'new' },
+      { name: 'catch-all', match: { pathPrefix: '/' }, cluster: 'old' },
+    ],
+    clusters,
+  }));
+  await eventually(async () => {
+    const reply = await httpRequest(port, { path: '/new/y' });
+    assert.equal(reply.headers['x-upstream'], 'new');
+  }, 8000, 100);
+
+  const slow = await inFlight;
+  assert.equal(slow.status, 200);
+  assert.equal(slow.body.toString(), 'slow done');
+
+  const again = await httpRequest(port, { path: '/new/z', agent });
+  assert.equal(again.localPort, first.localPort, 'the keep-alive connection from before the reload is still in use');
+  assert.equal(again.headers['x-upstream'], 'new', 'an old connection follows the new routes');
+  assert.equal(remora.process.exitCode, null);
+});
+
+test('SIGHUP with a broken config logs the error and keeps serving with the old config', TIMEOUT, async (t) => {
+  const upstream = await startHttp1Upstream();
+  t.after(() => upstream.close());
+  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint));
+  const port = remora.ports.main!;
+  assert.equal((await httpRequest(port, { path: '/before' })).status, 200);
+  const logCount = remora.logs().length;
+
+  // Unknown cluster: valid JSON, invalid config.
+  remora.reload(proxyConfig({
+    routes: [{ name: 'default', match: { pathPrefix: '/' }, cluster: 'no-such-cluster' }],
+    clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
+  }));
+  const file = basename(remora.configPath);
+  const logged = await remora.waitForLog((line) =>
+    remora.logs().indexOf(line) >= logCount && Number(line.level) >= 40 && JSON.stringify(line).includes(file), 8000);
+  assert.match(JSON.stringify(logged), /no-such-cluster|cluster/);
+
+  const reply = await httpRequest(port, { path: '/after' });
+  assert.equal(reply.status, 200);
+  assert.equal(json<EchoReply>(reply).url, '/after');
+  assert.equal(remora.process.exitCode, null, 'a bad reload must not stop the proxy');
+
+  // And a YAML syntax error.
+  remora.reload('listeners: [ {\n');
+  await remora.waitForLog((line) =>
+    remora.logs().indexOf(line) >= logCount && Number(line.level) >= 40 && line !== logged && JSON.stringify(line).includes(file), 8000);
+  assert.equal((await httpRequest(port, { path: '/after-yaml' })).status, 200);
+  assert.equal(remora.process.exitCode, null);
+});

@@ -1,0 +1,72 @@
+// Opaque TCP: bytes that are neither HTTP nor TLS, or no bytes within the detect timeout,
+// are forwarded to the listener's default cluster.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { test } from 'node:test';
+import { startRemora } from '../support/remora.ts';
+import { httpRequest, json } from '../support/clients.ts';
+import { proxyConfig } from '../support/config.ts';
+import { startHttp1Upstream, startTcpEchoUpstream, type EchoReply } from '../support/upstreams.ts';
+
+const TIMEOUT = { timeout: 15_000 };
+
+/** Reads from `socket` until `expected` bytes arrived. */
+function readBytes(socket: net.Socket, expected: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    let got = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length >= expected) {
+        socket.off('data', onData);
+        resolve(got);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.once('close', () => reject(new Error(`closed after ${got.length} of ${expected} bytes: ${got.toString('latin1')}`)));
+  });
+}
+
+async function tcpSetup(t: import('node:test').TestContext, banner?: string) {
+  const tcp = await startTcpEchoUpstream({ banner });
+  const web = await startHttp1Upstream();
+  t.after(() => tcp.close());
+  t.after(() => web.close());
+  const remora = await startRemora(t, proxyConfig({
+    routes: [{ name: 'web', match: { pathPrefix: '/' }, cluster: 'web' }],
+    clusters: [{ name: 'web', endpoints: [web.endpoint] }, { name: 'tcp', endpoints: [tcp.endpoint] }],
+    listener: { defaultCluster: 'tcp', detectTimeout: '200ms' },
+  }));
+  return { tcp, web, port: remora.ports.main! };
+}
+
+test('non-HTTP bytes go to the default cluster as opaque TCP and come back', TIMEOUT, async (t) => {
+  const { tcp, web, port } = await tcpSetup(t);
+  const socket = net.connect(port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  const payload = Buffer.concat([Buffer.from([0x00, 0x01, 0xfe, 0xff]), Buffer.from(' opaque binary payload\n')]);
+  socket.write(payload);
+  const echoed = await readBytes(socket, payload.length);
+  assert.deepEqual(echoed, payload);
+  const more = Buffer.from('second write on the same connection');
+  socket.write(more);
+  assert.deepEqual(await readBytes(socket, more.length), more);
+  assert.deepEqual(tcp.received[0], Buffer.concat([payload, more]));
+  // HTTP on the same listener still goes to the route's cluster.
+  const reply = await httpRequest(port, { path: '/still-http' });
+  assert.equal(json<EchoReply>(reply).url, '/still-http');
+  assert.equal(web.requests.length, 1);
+});
+
+test('a client that sends nothing until the detect timeout is forwarded as TCP', TIMEOUT, async (t) => {
+  const { tcp, port } = await tcpSetup(t, 'banner: server speaks first\n');
+  const socket = net.connect(port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  // The banner can only reach us once Remora gave up detecting and connected the TCP upstream.
+  const banner = await readBytes(socket, 'banner: server speaks first\n'.length);
+  assert.equal(banner.toString(), 'banner: server speaks first\n');
+  socket.write('GET / HTTP/1.1\r\n\r\n');
+  const echoed = await readBytes(socket, 'GET / HTTP/1.1\r\n\r\n'.length);
+  assert.equal(echoed.toString(), 'GET / HTTP/1.1\r\n\r\n', 'once forwarded as TCP, even HTTP-looking bytes stay opaque');
+  assert.equal(tcp.received.length, 1);
+});

@@ -1,0 +1,62 @@
+// TLS termination on a listener with a configured certificate: ALPN http/1.1 and h2 both
+// reach the plaintext upstream, which sees x-forwarded-proto https.
+import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import https from 'node:https';
+import { test } from 'node:test';
+import { startRemora } from '../support/remora.ts';
+import { h2Request, json } from '../support/clients.ts';
+import { singleClusterConfig } from '../support/config.ts';
+import { makeSelfSignedCert } from '../support/tls.ts';
+import { startHttp1Upstream, type EchoReply } from '../support/upstreams.ts';
+
+const TIMEOUT = { timeout: 20_000 };
+
+test('TLS listener: HTTPS with ALPN http/1.1 and with h2 both reach the upstream', TIMEOUT, async (t) => {
+  const cert = makeSelfSignedCert(t);
+  const upstream = await startHttp1Upstream();
+  t.after(() => upstream.close());
+  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint, { listener: { tls: { cert: cert.certFile, key: cert.keyFile } } }));
+  const port = remora.ports.main!;
+
+  await t.test('ALPN http/1.1', async () => {
+    const result = await new Promise<{ alpn: string | false; status: number; echo: EchoReply }>((resolve, reject) => {
+      // ALPNProtocols reaches tls.connect through the agent options (not in RequestOptions' type).
+      const options = {
+        host: '127.0.0.1', port, path: '/over-tls-h1', servername: 'localhost', ca: cert.cert,
+        ALPNProtocols: ['http/1.1'], agent: false,
+      } as https.RequestOptions;
+      const req = https.request(options, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => { text += c; });
+        res.on('end', () => resolve({ alpn: (res.socket as import('node:tls').TLSSocket).alpnProtocol ?? false, status: res.statusCode ?? 0, echo: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(result.alpn, 'http/1.1');
+    assert.equal(result.status, 200);
+    assert.equal(result.echo.url, '/over-tls-h1');
+    assert.equal(result.echo.headers['x-forwarded-proto'], 'https');
+  });
+
+  await t.test('ALPN h2', async () => {
+    const session = http2.connect(`https://localhost:${port}`, { ca: cert.cert, host: '127.0.0.1', servername: 'localhost' });
+    session.on('error', () => {});
+    try {
+      await new Promise<void>((resolve, reject) => { session.once('connect', () => resolve()); session.once('error', reject); });
+      assert.equal(session.alpnProtocol, 'h2');
+      const reply = await h2Request(session, { method: 'POST', path: '/over-tls-h2', body: 'secret' });
+      assert.equal(reply.status, 200);
+      const echo = json<EchoReply>(reply);
+      assert.equal(echo.url, '/over-tls-h2');
+      assert.equal(echo.body, 'secret');
+      assert.equal(echo.headers['x-forwarded-proto'], 'https');
+    } finally {
+      session.destroy();
+    }
+  });
+
+  assert.equal(upstream.requests.length, 2);
+});
