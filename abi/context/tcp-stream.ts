@@ -1,0 +1,83 @@
+// One TCP connection of one network plugin (reference §1.3 TCP sequence, §7.16).
+
+import { StreamAction, PeerType } from '../types.ts';
+import type { WasmVm, Export } from '../vm/vm.ts';
+import type { StreamContext } from './context.ts';
+import { stopAction } from './actions.ts';
+
+export class TcpStream {
+  readonly vm: WasmVm;
+  readonly ctx: StreamContext;
+  private finished = false;
+
+  constructor(vm: WasmVm, ctx: StreamContext) {
+    this.vm = vm;
+    this.ctx = ctx;
+    const create = vm.exports.proxy_on_context_create;
+    if (create && !vm.failed) {
+      ctx.created = true;
+      vm.invoke(ctx, 'proxy_on_context_create', create, ctx.id, ctx.root.id);
+    }
+  }
+
+  get failed(): boolean {
+    return this.vm.failed;
+  }
+
+  private call(name: string, a: number, b: number, c: number): StreamAction {
+    const vm = this.vm;
+    if (vm.failed) return StreamAction.Failed;
+    const fn: Export | undefined = vm.exports[name];
+    if (!fn) return StreamAction.Continue;
+    const r = vm.invoke(this.ctx, name, fn, a, b, c);
+    if (vm.failed) return StreamAction.Failed;
+    return stopAction(r ?? 0);
+  }
+
+  onNewConnection(): StreamAction {
+    return this.call('proxy_on_new_connection', this.ctx.id, 0, 0);
+  }
+
+  /** `data` = bytes held so far in that direction; read `downstreamData` back after the call. */
+  onDownstreamData(data: Uint8Array, endOfStream: boolean): StreamAction {
+    this.ctx.buffers[2] = data;
+    return this.call('proxy_on_downstream_data', this.ctx.id, data.length, endOfStream ? 1 : 0);
+  }
+
+  onUpstreamData(data: Uint8Array, endOfStream: boolean): StreamAction {
+    this.ctx.buffers[3] = data;
+    return this.call('proxy_on_upstream_data', this.ctx.id, data.length, endOfStream ? 1 : 0);
+  }
+
+  get downstreamData(): Uint8Array | undefined {
+    return this.ctx.buffers[2];
+  }
+
+  get upstreamData(): Uint8Array | undefined {
+    return this.ctx.buffers[3];
+  }
+
+  /** peer: LOCAL if the proxy closed, REMOTE if the client did. */
+  onDownstreamClose(peer: number = PeerType.Remote): void {
+    this.call('proxy_on_downstream_connection_close', this.ctx.id, peer, 0);
+  }
+
+  onUpstreamClose(peer: number = PeerType.Unknown): void {
+    this.call('proxy_on_upstream_connection_close', this.ctx.id, peer, 0);
+  }
+
+  /** on_done, on_log, on_delete: Envoy's TCP order. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const vm = this.vm;
+    const ctx = this.ctx;
+    if (ctx.created && !vm.failed) {
+      const e = vm.exports;
+      if (e.proxy_on_done) vm.invoke(ctx, 'proxy_on_done', e.proxy_on_done, ctx.id);
+      if (e.proxy_on_log) vm.invoke(ctx, 'proxy_on_log', e.proxy_on_log, ctx.id);
+      if (e.proxy_on_delete) vm.invoke(ctx, 'proxy_on_delete', e.proxy_on_delete, ctx.id);
+    }
+    vm.dropContext(ctx);
+  }
+}

@@ -1,0 +1,136 @@
+// Header/trailer/metadata map hostcalls (reference §3.4 "Header maps", §4.1, §7.5). Maps are the
+// stream context's ordered [name, value] arrays (latin1 = raw bytes), mutated in place.
+
+import type { WasmVm } from '../vm/vm.ts';
+import type { HeaderPairs } from '../types.ts';
+import { pairsSize, parsePairs, writePairs } from '../memory/pairs.ts';
+
+/** Map of `type` for the effective context: pairs, undefined = not available now, null = bad type. */
+function lookupMap(vm: WasmVm, type: number): HeaderPairs | undefined | null {
+  const eff = vm.effective;
+  switch (type) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return eff?.kind === 'stream' ? eff.maps[type] : undefined;
+    case 4:
+      return vm.scratch.grpcInitial;
+    case 5:
+      return vm.scratch.grpcTrailing;
+    case 6:
+      return vm.scratch.httpResponse?.headers;
+    case 7:
+      return vm.scratch.httpResponse?.trailers;
+    default:
+      return null;
+  }
+}
+
+/** Writable map, or a status: 2 for unavailable / read-only maps (Envoy). */
+function writableMap(vm: WasmVm, type: number): HeaderPairs | number {
+  if (type > 7) return 2;
+  const eff = vm.effective;
+  if (type > 3 || eff?.kind !== 'stream' || eff.readOnly) return 2;
+  return eff.maps[type] ?? 2;
+}
+
+export function headerMapImports(vm: WasmVm) {
+  const key = (ptr: number, len: number) => {
+    const k = vm.mem.string(ptr >>> 0, len >>> 0, 'latin1');
+    return k == null ? null : k.toLowerCase();
+  };
+
+  return {
+    proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {
+      const map = lookupMap(vm, type >>> 0);
+      if (map === null) return 2;
+      const pairs = map ?? [];
+      const size = pairs.length === 0 ? 0 : pairsSize(pairs, 'latin1');
+      return vm.mem.outputWith(ptrPtr >>> 0, sizePtr >>> 0, size, (b, at) => writePairs(b, at, pairs, 'latin1'));
+    },
+
+    proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {
+      const map = writableMap(vm, type >>> 0);
+      if (typeof map === 'number') return map;
+      ptr >>>= 0;
+      size >>>= 0;
+      if (!vm.mem.ok(ptr, size)) return 6;
+      // Malformed input parses as an empty map and so clears it, as cpp-host.
+      const pairs = parsePairs(vm.mem.bytes(), ptr, size, 'latin1');
+      map.length = 0;
+      for (const [k, v] of pairs) map.push([k.toLowerCase(), v]);
+      return 0;
+    },
+
+    proxy_get_header_map_value(type: number, kPtr: number, kLen: number, ptrPtr: number, sizePtr: number): number {
+      const map = lookupMap(vm, type >>> 0);
+      if (map === null) return 2;
+      const k = key(kPtr, kLen);
+      if (k === null) return 6;
+      // Unavailable map: NOT_FOUND rather than Envoy's 2, which panics the Rust SDK (reference §7.0).
+      if (map !== undefined) {
+        for (let i = 0; i < map.length; i++) {
+          const p = map[i]!;
+          if (p[0] === k) return vm.mem.outputString(ptrPtr >>> 0, sizePtr >>> 0, p[1], 'latin1');
+        }
+      }
+      if (vm.abi === '0.1.0') return vm.mem.output(ptrPtr >>> 0, sizePtr >>> 0, new Uint8Array(0));
+      return 1;
+    },
+
+    proxy_add_header_map_value(type: number, kPtr: number, kLen: number, vPtr: number, vLen: number): number {
+      const map = writableMap(vm, type >>> 0);
+      if (typeof map === 'number') return map;
+      const k = key(kPtr, kLen);
+      const v = vm.mem.string(vPtr >>> 0, vLen >>> 0, 'latin1');
+      if (k === null || v === null) return 6;
+      map.push([k, v]);
+      return 0;
+    },
+
+    proxy_replace_header_map_value(type: number, kPtr: number, kLen: number, vPtr: number, vLen: number): number {
+      const map = writableMap(vm, type >>> 0);
+      if (typeof map === 'number') return map;
+      const k = key(kPtr, kLen);
+      const v = vm.mem.string(vPtr >>> 0, vLen >>> 0, 'latin1');
+      if (k === null || v === null) return 6;
+      let found = false;
+      let w = 0;
+      for (let i = 0; i < map.length; i++) {
+        const p = map[i]!;
+        if (p[0] === k) {
+          if (found) continue; // drop other duplicates
+          found = true;
+          map[w++] = [k, v];
+        } else map[w++] = p;
+      }
+      map.length = w;
+      if (!found) map.push([k, v]);
+      return 0;
+    },
+
+    proxy_remove_header_map_value(type: number, kPtr: number, kLen: number): number {
+      const map = writableMap(vm, type >>> 0);
+      if (typeof map === 'number') return map;
+      const k = key(kPtr, kLen);
+      if (k === null) return 6;
+      let w = 0;
+      for (let i = 0; i < map.length; i++) {
+        const p = map[i]!;
+        if (p[0] !== k) map[w++] = p;
+      }
+      map.length = w;
+      return 0;
+    },
+
+    proxy_get_header_map_size(type: number, retPtr: number): number {
+      const map = lookupMap(vm, type >>> 0);
+      if (map === null || map === undefined) return 2;
+      // Envoy writes the header bytes (names + values), not the serialized size.
+      let n = 0;
+      for (const p of map) n += p[0].length + p[1].length;
+      return vm.mem.setU32(retPtr >>> 0, n) ? 0 : 6;
+    },
+  };
+}

@@ -1,0 +1,79 @@
+// Stream control and local replies (reference §3.4, §7.1, §7.2). Actions are deferred until the
+// current callback returns, then handed to the stream's host.
+
+import type { WasmVm } from '../vm/vm.ts';
+import { parsePairs } from '../memory/pairs.ts';
+
+export function streamControlImports(vm: WasmVm) {
+  function continueStream(type: number): number {
+    if (type > 3) return 2;
+    if (type === 3) return 12; // Envoy: resuming upstream is unimplemented
+    const ctx = vm.effective;
+    if (ctx?.kind === 'stream') {
+      vm.defer(() => {
+        if (!ctx.deleted) ctx.host.continueStream(type);
+      });
+    }
+    return 0;
+  }
+
+  return {
+    proxy_continue_stream(type: number): number {
+      return continueStream(type >>> 0);
+    },
+    proxy_close_stream(type: number): number {
+      type >>>= 0;
+      if (type > 3) return 2;
+      const ctx = vm.effective;
+      if (ctx?.kind === 'stream') {
+        vm.defer(() => {
+          if (!ctx.deleted) ctx.host.closeStream(type);
+        });
+      }
+      return 0;
+    },
+    /** ABI 0.1.0. */
+    proxy_continue_request(): number {
+      return continueStream(0);
+    },
+    /** ABI 0.1.0. */
+    proxy_continue_response(): number {
+      return continueStream(1);
+    },
+    /** ABI 0.1.0: routing is decided after request headers anyway. */
+    proxy_clear_route_cache(): number {
+      return 0;
+    },
+    proxy_send_local_response(
+      status: number,
+      dPtr: number,
+      dLen: number,
+      bPtr: number,
+      bLen: number,
+      hPtr: number,
+      hLen: number,
+      grpcStatus: number,
+    ): number {
+      const details = vm.mem.string(dPtr >>> 0, dLen >>> 0);
+      const body = vm.mem.copy(bPtr >>> 0, bLen >>> 0);
+      if (details === null || body === null || !vm.mem.ok(hPtr >>> 0, hLen >>> 0)) return 6;
+      const headers = parsePairs(vm.mem.bytes(), hPtr >>> 0, hLen >>> 0, 'latin1');
+      for (const p of headers) p[0] = p[0].toLowerCase();
+      const ctx = vm.effective;
+      if (ctx?.kind !== 'stream') return 0; // Envoy: OK, nothing happens outside a stream
+      const g = grpcStatus >>> 0;
+      ctx.localReplySent = true;
+      const reply = {
+        status: status >>> 0,
+        details: details.replace(/ /g, '_'),
+        body,
+        headers,
+        grpcStatus: g <= 16 ? g : undefined,
+      };
+      vm.defer(() => {
+        if (!ctx.deleted) ctx.host.sendLocalResponse(reply);
+      });
+      return 0;
+    },
+  };
+}

@@ -1,0 +1,146 @@
+// Bounds-checked access to a plugin's linear memory. Views are cached and only re-created when
+// `memory.buffer` changed (growth detaches the old ArrayBuffer), so hostcalls allocate nothing
+// for plain reads and writes.
+
+import { VmFault } from '../vm/fault.ts';
+
+/** The plugin's allocator: `malloc` or `proxy_on_memory_allocate`, (size) -> ptr (i32). */
+export type Allocator = (size: number) => number;
+
+export class GuestMemory {
+  readonly memory: WebAssembly.Memory;
+  allocator: Allocator | undefined;
+  private ab: ArrayBuffer | SharedArrayBuffer;
+  /** Node Buffer view over the whole memory (fast latin1/utf8 encode/decode). */
+  private buf: Buffer;
+
+  constructor(memory: WebAssembly.Memory) {
+    this.memory = memory;
+    this.ab = memory.buffer;
+    this.buf = Buffer.from(this.ab);
+  }
+
+  /** Current view, re-created after growth. */
+  bytes(): Buffer {
+    if (this.memory.buffer !== this.ab) {
+      this.ab = this.memory.buffer;
+      this.buf = Buffer.from(this.ab);
+    }
+    return this.buf;
+  }
+
+  byteLength(): number {
+    return this.bytes().length;
+  }
+
+  /** True when [ptr, ptr+len) lies inside memory. Arguments are already unsigned. */
+  ok(ptr: number, len: number): boolean {
+    return ptr + len <= this.bytes().length;
+  }
+
+  /** Copy of the bytes (null when out of bounds). */
+  copy(ptr: number, len: number): Uint8Array | null {
+    const b = this.bytes();
+    if (ptr + len > b.length) return null;
+    return new Uint8Array(b.buffer, ptr, len).slice();
+  }
+
+  /** Decodes a string (null when out of bounds). */
+  string(ptr: number, len: number, enc: 'utf8' | 'latin1' = 'utf8'): string | null {
+    const b = this.bytes();
+    if (ptr + len > b.length) return null;
+    return len === 0 ? '' : b.toString(enc, ptr, ptr + len);
+  }
+
+  u32(ptr: number): number | null {
+    const b = this.bytes();
+    if (ptr + 4 > b.length) return null;
+    return b.readUInt32LE(ptr);
+  }
+
+  setU32(ptr: number, v: number): boolean {
+    const b = this.bytes();
+    if (ptr + 4 > b.length) return false;
+    b.writeUInt32LE(v >>> 0, ptr);
+    return true;
+  }
+
+  setU64(ptr: number, v: bigint): boolean {
+    const b = this.bytes();
+    if (ptr + 8 > b.length) return false;
+    b.writeBigUInt64LE(BigInt.asUintN(64, v), ptr);
+    return true;
+  }
+
+  /**
+   * Allocates `size` bytes in the plugin (size > 0). Returns 0 when the allocator reported failure.
+   * A pointer outside memory is a broken plugin: that fails the VM (VmFault), as a trap would.
+   */
+  alloc(size: number): number {
+    const fn = this.allocator;
+    if (!fn) throw new VmFault('plugin exports no allocator (malloc / proxy_on_memory_allocate)');
+    const ptr = fn(size) >>> 0;
+    if (ptr === 0) return 0;
+    if (ptr + size > this.bytes().length) {
+      throw new VmFault(`allocator returned an out-of-bounds pointer ${ptr} for ${size} bytes`);
+    }
+    return ptr;
+  }
+
+  /**
+   * The ABI's variable-size output: allocate `data.length` bytes in the plugin, copy, write ptr and
+   * size to the out-params. Empty data writes 0/0 without calling the allocator (cpp-host).
+   * Returns a WasmResult (0 ok, 6 bad memory / allocation failure).
+   */
+  output(ptrPtr: number, sizePtr: number, data: Uint8Array): number {
+    if (!this.ok(ptrPtr, 4) || !this.ok(sizePtr, 4)) return 6;
+    const len = data.length;
+    if (len === 0) {
+      this.setU32(ptrPtr, 0);
+      this.setU32(sizePtr, 0);
+      return 0;
+    }
+    const ptr = this.alloc(len);
+    if (ptr === 0) return 6;
+    const b = this.bytes();
+    b.set(data, ptr);
+    b.writeUInt32LE(ptr, ptrPtr);
+    b.writeUInt32LE(len, sizePtr);
+    return 0;
+  }
+
+  /** Like `output` for a string, encoding straight into plugin memory. */
+  outputString(ptrPtr: number, sizePtr: number, s: string, enc: 'utf8' | 'latin1' = 'utf8'): number {
+    if (!this.ok(ptrPtr, 4) || !this.ok(sizePtr, 4)) return 6;
+    const len = enc === 'latin1' ? s.length : Buffer.byteLength(s);
+    if (len === 0) {
+      this.setU32(ptrPtr, 0);
+      this.setU32(sizePtr, 0);
+      return 0;
+    }
+    const ptr = this.alloc(len);
+    if (ptr === 0) return 6;
+    const b = this.bytes();
+    b.write(s, ptr, len, enc);
+    b.writeUInt32LE(ptr, ptrPtr);
+    b.writeUInt32LE(len, sizePtr);
+    return 0;
+  }
+
+  /** Allocates `size` bytes, lets `fill` write them, then writes the out-params. */
+  outputWith(ptrPtr: number, sizePtr: number, size: number, fill: (b: Buffer, at: number) => void): number {
+    if (!this.ok(ptrPtr, 4) || !this.ok(sizePtr, 4)) return 6;
+    if (size === 0) {
+      this.setU32(ptrPtr, 0);
+      this.setU32(sizePtr, 0);
+      return 0;
+    }
+    const ptr = this.alloc(size);
+    if (ptr === 0) return 6;
+    const b = this.bytes();
+    fill(b, ptr);
+    b.writeUInt32LE(ptr, ptrPtr);
+    b.writeUInt32LE(size, sizePtr);
+    return 0;
+  }
+}
