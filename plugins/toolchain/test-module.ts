@@ -1,7 +1,7 @@
 // Loads a compiled AssemblyScript test entry (see compile.ts) through @assemblyscript/loader
 // and offers typed helpers to pass bytes and strings in and out, pinning what is passed so the
 // incremental GC cannot collect an argument while the next one is being allocated.
-import loader from '@assemblyscript/loader';
+import { instantiate } from '@assemblyscript/loader';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileAssemblyScript } from './compile.ts';
@@ -28,7 +28,7 @@ export async function loadTestModule(pluginDir: string, entry: string, sourceDir
     sourceDirs: [join(pluginDir, 'assembly'), join(pluginDir, 'test', 'assembly'), ...sourceDirs],
     flags: ['-O3', '--exportRuntime'],
   });
-  const { exports } = await loader.instantiate<Record<string, unknown>>(readFileSync(out), {
+  const { exports } = await instantiate<Record<string, unknown>>(readFileSync(out), {
     env: {
       abort(msg: number, file: number, line: number, col: number) {
         const text = (p: number) => (p ? exports.__getString(p) : '');
