@@ -1,0 +1,233 @@
+// Root and HTTP contexts, their registry, and HTTP callouts owned by them.
+// Model (as in Envoy): one VM -> one RootContext per configured plugin -> one HttpContext per request.
+import { proxy_http_call, proxy_set_effective_context, proxy_set_tick_period_milliseconds, proxy_done, proxy_continue_stream } from "./imports";
+import { Action, BufferType, MapType, StreamType, WasmResult } from "./enums";
+import { Header, OUT_VALUE, utf8, ptrOf, serializePairs } from "./memory";
+import { Body, HeaderMap } from "./http";
+import { log } from "./log";
+
+/** Anything the host knows by a context id. */
+export class BaseContext {
+  constructor(public readonly id: u32) {}
+}
+
+/**
+ * The plugin: created once per (VM, configured plugin). Override what you need; every method has a
+ * harmless default.
+ */
+export class RootContext extends BaseContext {
+  /** The `rootId` this context was created for (the `plugin_root_id` property, "" when none). */
+  rootId: string = "";
+
+  /** VM configuration (`vmConfig`), once per root context. Return false to fail the plugin's start. */
+  onVmStart(vmConfiguration: string): bool { return true; }
+
+  /** Plugin configuration (`config`, usually JSON text). Return false to reject it. */
+  onConfigure(configuration: string): bool { return true; }
+
+  /** Called every `setTickPeriod(ms)` milliseconds. */
+  onTick(): void {}
+
+  /** An item was enqueued on a queue this root registered with `SharedQueue.register`. */
+  onQueueReady(queueId: u32): void {}
+
+  /**
+   * An HTTP callout finished. The default hands it to the callback given to `httpCall`, after making
+   * the calling stream the effective context again (so `request.headers`, `continueRequest()` work).
+   */
+  onHttpCallResponse(response: HttpCallResponse): void {
+    dispatchHttpCallResponse(response);
+  }
+
+  /** Creates the context for a new HTTP stream. Override to return your HttpContext subclass. */
+  newHttpContext(id: u32): HttpContext {
+    return new HttpContext(id, this);
+  }
+
+  /** The plugin is being removed. Return false to finish later with `this.done()`. */
+  onDone(): bool { return true; }
+
+  onDelete(): void {}
+
+  /** Finishes a shutdown postponed by returning false from onDone. */
+  done(): WasmResult {
+    proxy_set_effective_context(this.id);
+    return <WasmResult>proxy_done();
+  }
+}
+
+/** One HTTP request/response exchange. Return Action.Continue or Action.Pause from the stream callbacks. */
+export class HttpContext extends BaseContext {
+  constructor(id: u32, public readonly root: RootContext) {
+    super(id);
+  }
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): Action { return Action.Continue; }
+  onRequestBody(bodySize: u32, endOfStream: bool): Action { return Action.Continue; }
+  onRequestTrailers(trailerCount: u32): Action { return Action.Continue; }
+  onResponseHeaders(headerCount: u32, endOfStream: bool): Action { return Action.Continue; }
+  onResponseBody(bodySize: u32, endOfStream: bool): Action { return Action.Continue; }
+  onResponseTrailers(trailerCount: u32): Action { return Action.Continue; }
+  /** The exchange is complete (access-log time); maps are read-only here. */
+  onLog(): void {}
+  onDone(): void {}
+  onDelete(): void {}
+
+  /** Resumes this stream's request after Action.Pause (e.g. from an httpCall callback or onTick). */
+  resumeRequest(): WasmResult {
+    proxy_set_effective_context(this.id);
+    return <WasmResult>proxy_continue_stream(<u32>StreamType.HttpRequest);
+  }
+
+  /** Resumes this stream's response after Action.Pause. */
+  resumeResponse(): WasmResult {
+    proxy_set_effective_context(this.id);
+    return <WasmResult>proxy_continue_stream(<u32>StreamType.HttpResponse);
+  }
+
+  /** Makes this stream the target of the global request/response/sendLocalReply APIs (e.g. from onTick). */
+  activate(): WasmResult {
+    return <WasmResult>proxy_set_effective_context(this.id);
+  }
+}
+
+// ---- registry --------------------------------------------------------------------------------
+
+export type RootFactory = (id: u32) => RootContext;
+
+const registeredIds = new Array<string>();
+const registeredFactories = new Array<RootFactory>();
+
+/**
+ * Registers the RootContext implementation for `rootId` (the plugin's `rootId` in the proxy config).
+ * "" catches every root id; a module with a single registration serves any root id.
+ * Call it at the top level of your plugin's entry file.
+ */
+export function registerRoot(rootId: string, factory: RootFactory): void {
+  registeredIds.push(rootId);
+  registeredFactories.push(factory);
+}
+
+/** Picks the factory for `rootId`: exact match, then "", then the only one registered. */
+export function findRootFactory(rootId: string): RootFactory | null {
+  for (let i = 0; i < registeredIds.length; i++) {
+    if (registeredIds[i] == rootId) return registeredFactories[i];
+  }
+  for (let i = 0; i < registeredIds.length; i++) {
+    if (registeredIds[i] == "") return registeredFactories[i];
+  }
+  if (registeredFactories.length == 1) return registeredFactories[0];
+  return null;
+}
+
+/** Live contexts by id. */
+export const roots = new Map<u32, RootContext>();
+export const streams = new Map<u32, HttpContext>();
+
+/** The context whose callback is running: the owner of httpCall()s made now. */
+export let currentContext: BaseContext | null = null;
+export function setCurrentContext(context: BaseContext | null): void {
+  currentContext = context;
+}
+
+// ---- timers --------------------------------------------------------------------------------
+
+/** Sets the period of the root context's onTick (0 stops it). From a stream, applies to its root. */
+export function setTickPeriod(periodMs: u32): WasmResult {
+  return <WasmResult>proxy_set_tick_period_milliseconds(periodMs);
+}
+
+// ---- HTTP callouts --------------------------------------------------------------------------
+
+/** The result of an httpCall, readable inside its callback only. */
+export class HttpCallResponse {
+  /** Response headers (":status" included). */
+  readonly headers: HeaderMap = new HeaderMap(MapType.HttpCallResponseHeaders);
+  readonly trailers: HeaderMap = new HeaderMap(MapType.HttpCallResponseTrailers);
+  readonly body: Body = new Body(BufferType.HttpCallResponseBody);
+
+  constructor(
+    public readonly token: u32,
+    public readonly headerCount: u32,
+    public readonly bodySize: u32,
+    public readonly trailerCount: u32,
+  ) {}
+
+  /** True when the call got no response at all (reset, connection failure): no headers. */
+  get failed(): bool {
+    return this.headerCount == 0;
+  }
+
+  /** The HTTP status, 0 when the call failed. Timeouts arrive as 504, no upstream as 503. */
+  get status(): u32 {
+    if (this.headerCount == 0) return 0;
+    const s = this.headers.get(":status");
+    if (s === null) return 0;
+    return <u32>I32.parseInt(s);
+  }
+
+  text(): string {
+    return this.body.text();
+  }
+}
+
+export type HttpCallCallback = (origin: BaseContext, response: HttpCallResponse) => void;
+
+class PendingCall {
+  constructor(public origin: BaseContext, public callback: HttpCallCallback) {}
+}
+const pendingCalls = new Map<u32, PendingCall>();
+
+/**
+ * Sends an HTTP request to `cluster` (a cluster name from the proxy config, not a URL). `headers` must
+ * include ":method", ":path" and ":authority". `callback(origin, response)` runs later with `origin` =
+ * the context that made the call (cast it to your class); timeoutMs 0 = no timeout.
+ * Returns Ok, or BadArgument (unknown cluster, missing pseudo-headers) / InternalFailure.
+ */
+export function httpCall(cluster: string, headers: Header[], body: ArrayBuffer | null, trailers: Header[],
+  timeoutMs: u32, callback: HttpCallCallback): WasmResult {
+  const origin = currentContext;
+  if (origin === null) {
+    log.error("httpCall outside of a context callback");
+    return WasmResult.BadArgument;
+  }
+  const upstream = utf8(cluster);
+  const h = serializePairs(headers);
+  const t = serializePairs(trailers);
+  let bodyPtr: usize = 0;
+  let bodySize: usize = 0;
+  if (body !== null) {
+    bodyPtr = ptrOf(body);
+    bodySize = <usize>body.byteLength;
+  }
+  store<u32>(OUT_VALUE, 0);
+  const status = proxy_http_call(ptrOf(upstream), <usize>upstream.byteLength, ptrOf(h), <usize>h.byteLength,
+    bodyPtr, bodySize, ptrOf(t), <usize>t.byteLength, timeoutMs, OUT_VALUE);
+  if (status != WasmResult.Ok) return <WasmResult>status;
+  pendingCalls.set(load<u32>(OUT_VALUE), new PendingCall(origin, callback));
+  return WasmResult.Ok;
+}
+
+/** Number of httpCalls whose response has not arrived yet. */
+export function pendingHttpCalls(): i32 {
+  return pendingCalls.size;
+}
+
+function dispatchHttpCallResponse(response: HttpCallResponse): void {
+  if (!pendingCalls.has(response.token)) {
+    log.warn("http call response for unknown token " + response.token.toString());
+    return;
+  }
+  const pending = pendingCalls.get(response.token);
+  pendingCalls.delete(response.token);
+  const origin = pending.origin;
+  if (!(origin instanceof RootContext)) {
+    // The calling stream may be gone (client went away): its callback has nothing left to act on.
+    if (!streams.has(origin.id)) return;
+    proxy_set_effective_context(origin.id);
+  }
+  const previous = currentContext;
+  currentContext = origin;
+  pending.callback(origin, response);
+  currentContext = previous;
+}
