@@ -1,0 +1,87 @@
+// The long-running part of `remora run` and `remora demo`: start, then react to signals.
+//   SIGTERM, SIGINT  stop accepting, drain in-flight requests for shutdownGracePeriod, exit 0
+//                    (a second signal exits at once with 1)
+//   SIGHUP           reload the same file; a bad new config is logged and the old one keeps serving
+import { ConfigError } from '../config/errors.ts';
+import { loadConfig } from '../config/load.ts';
+import type { Config } from '../config/types.ts';
+import { createLogger } from '../log/logger.ts';
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME } from './exit-codes.ts';
+import { Remora } from './remora.ts';
+
+export interface ServeHooks {
+  /** Called once everything is up (the demo prints its curl lines here). */
+  ready?(remora: Remora): void | Promise<void>;
+  /** Called after Remora stopped, before the process exits (the demo stops its app here). */
+  stopped?(): void | Promise<void>;
+}
+
+export async function serve(file: string, config: Config, hooks: ServeHooks = {}): Promise<void> {
+  const log = createLogger(config);
+  process.on('uncaughtException', (err) => {
+    log.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(EXIT_RUNTIME);
+  });
+  process.on('unhandledRejection', (err) => {
+    log.fatal({ err }, 'unhandled rejection; exiting');
+    process.exit(EXIT_RUNTIME);
+  });
+
+  let remora: Remora;
+  try {
+    remora = await Remora.start(config, { log });
+  } catch (e) {
+    const bad = e instanceof ConfigError;
+    log.fatal({ err: (e as Error).message }, 'remora failed to start');
+    process.stderr.write(`${bad ? '' : 'remora: '}${(e as Error).message}\n`);
+    await hooks.stopped?.();
+    process.exit(bad ? EXIT_BAD_INPUT : EXIT_RUNTIME);
+  }
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting without waiting for in-flight requests');
+      process.exit(EXIT_RUNTIME);
+    }
+    stopping = true;
+    log.info({ signal }, 'signal received');
+    remora.stop()
+      .then(() => hooks.stopped?.())
+      .then(
+        () => process.exit(EXIT_OK),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          process.exit(EXIT_RUNTIME);
+        },
+      );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  // Reloads run one at a time, in signal order.
+  let reloads = Promise.resolve();
+  process.on('SIGHUP', () => {
+    reloads = reloads.then(() => reload(remora, file));
+  });
+
+  await hooks.ready?.(remora);
+}
+
+async function reload(remora: Remora, file: string): Promise<void> {
+  if (file.startsWith('<')) {
+    remora.log.warn({ config: file }, 'SIGHUP ignored: the config is embedded, not a file');
+    return;
+  }
+  remora.log.info({ config: file }, 'reloading config');
+  try {
+    const next = await loadConfig(file);
+    const before = remora.currentConfig;
+    if (next.admin.address !== before.admin.address) {
+      remora.log.warn({ from: before.admin.address, to: next.admin.address }, 'admin.address changes take effect on restart');
+    }
+    await remora.reload(next);
+  } catch (e) {
+    remora.log.error({ config: file, error: (e as Error).message }, 'config reload failed; keeping the previous config');
+  }
+}
