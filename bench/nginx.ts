@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'node:http';
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { spawnPinned, waitFor } from './proc.ts';
 
 /** The body every origin answers with: small, like a health or JSON API reply. */
@@ -67,17 +67,26 @@ http {
 `;
 }
 
-/** GET / answers 200: the server is accepting and (for the proxy) reaching its origin. */
-export function probe(port: number, headers: Record<string, string> = {}): Promise<number | undefined> {
+export interface ProbeResult {
+  status: number;
+  headers: IncomingHttpHeaders;
+}
+
+/** GET / once: whether the server is accepting and (for a proxy) reaching its origin. */
+export function probeResponse(port: number, headers: Record<string, string> = {}): Promise<ProbeResult | undefined> {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, path: '/', headers, agent: false }, (res) => {
       res.resume();
-      res.on('end', () => resolve(res.statusCode));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
     });
     req.on('error', () => resolve(undefined));
     req.setTimeout(1000, () => req.destroy());
     req.end();
   });
+}
+
+export async function probe(port: number): Promise<number | undefined> {
+  return (await probeResponse(port))?.status;
 }
 
 export async function startNginx(dir: string, port: number, role: NginxRole, cpu: string | undefined): Promise<NginxServer> {

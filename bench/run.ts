@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { detectTools, machineInfo, missingToolsAdvice, type MachineInfo } from './machine.ts';
-import { probe, startNginx } from './nginx.ts';
+import { probeResponse, startNginx } from './nginx.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
 import { pluginTargets } from './plugins.ts';
 import { cpuSeconds, freePort, loadAverage, rssBytes, sleep, stopProcess } from './proc.ts';
@@ -58,7 +58,7 @@ async function startOrigin(env: StartEnv, useNginx: boolean, cpu: string | undef
   return { port: t.port, pid: t.pid, kind: 'node', stop: () => stopTarget(t) };
 }
 
-function allTargets(hasNginx: boolean): (Target | SkippedTarget)[] {
+async function allTargets(hasNginx: boolean, wanted: (id: string) => boolean): Promise<(Target | SkippedTarget)[]> {
   const skipNginx = 'nginx is not installed (apt-get install -y nginx)';
   return [
     hasNginx ? nginxDirect : { id: nginxDirect.id, label: nginxDirect.label, skipped: skipNginx },
@@ -66,7 +66,7 @@ function allTargets(hasNginx: boolean): (Target | SkippedTarget)[] {
     undiciProxy,
     remoraTarget({ id: 'remora', label: 'Remora, no plugins, access log off', kind: 'remora', accessLog: false }),
     remoraTarget({ id: 'remora-accesslog', label: 'Remora, no plugins, access log on (to a file)', kind: 'remora-accesslog', accessLog: true }),
-    ...pluginTargets(root),
+    ...(await pluginTargets(root, wanted)),
   ];
 }
 
@@ -164,8 +164,9 @@ async function main(): Promise<number> {
     env.originPort = origin.port;
     if (origin.kind === 'node') console.log('origin: node:http fallback (nginx missing); proxies are measured against a slower origin');
 
-    for (const t of allTargets(tools.nginx)) {
-      if (o.only.length > 0 && !o.only.includes(t.id)) continue;
+    const wanted = (id: string) => o.only.length === 0 || o.only.includes(id);
+    for (const t of await allTargets(tools.nginx, wanted)) {
+      if (!wanted(t.id)) continue;
       if ('skipped' in t) {
         skipped.push(t);
         console.log(`skipped: ${t.id}: ${t.skipped}`);
@@ -175,8 +176,11 @@ async function main(): Promise<number> {
       results.push(result);
       try {
         const r = await t.start(env);
-        const status = await probe(r.port, t.headers);
-        if (status !== 200) throw new Error(`GET / answered ${status ?? 'nothing'} instead of 200`);
+        const res = await probeResponse(r.port, t.headers);
+        if (res?.status !== 200) throw new Error(`GET / answered ${res?.status ?? 'nothing'} instead of 200`);
+        if (t.expectHeader && res.headers[t.expectHeader[0]] !== t.expectHeader[1]) {
+          throw new Error(`response lacks ${t.expectHeader[0]}: ${t.expectHeader[1]} (the plugin did not run); got ${JSON.stringify(res.headers)}`);
+        }
         running.push({ t, r, result });
       } catch (e) {
         result.error = (e as Error).message;

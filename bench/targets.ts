@@ -35,6 +35,8 @@ export interface Target {
   pluginCount: number;
   /** Request headers the load sends (e.g. a JWT for auth). */
   headers?: Record<string, string>;
+  /** A response header that proves the plugins ran (checked before measuring). */
+  expectHeader?: [name: string, value: string];
   start(env: StartEnv): Promise<RunningTarget>;
 }
 
@@ -114,6 +116,7 @@ export function remoraTarget(opts: {
   plugins?: RemoraPlugin[];
   routePlugins?: string[];
   headers?: Record<string, string>;
+  expectHeader?: [name: string, value: string];
 }): Target {
   const routePlugins = opts.routePlugins ?? (opts.plugins ?? []).map((p) => p.name);
   return {
@@ -122,6 +125,7 @@ export function remoraTarget(opts: {
     kind: opts.kind,
     pluginCount: routePlugins.length,
     headers: opts.headers,
+    expectHeader: opts.expectHeader,
     async start(env) {
       const r = await startRemora(
         { root: env.root, dir: dirFor(env, opts.id), node: env.node, cpu: env.cpu },
