@@ -1,0 +1,456 @@
+// Runs a route's HttpFilters over one request/response (semantics in ./types.ts). Each direction is a
+// pipeline of positions (request: filter order; response: reverse). An event stopped at a position is
+// "parked" there (the filter saw it); events arriving behind it are "held" and delivered to that filter after
+// resume. Control calls made from inside a callback (resume, local reply, reset) run right after the callback
+// returns, as proxy-wasm hosts do, so a filter may resume or reply from within its own callback.
+import type { HttpExchange } from '../http/exchange.ts';
+import type { BodyBuffer, HeaderMap, HttpFilter, HttpStreamControl, StreamInfo } from './types.ts';
+import { FilterStatus } from './types.ts';
+
+const Kind = { headers: 0, body: 1, trailers: 2 } as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
+
+interface ChainEvent {
+  kind: Kind;
+  map: HeaderMap | undefined;
+  body: BodyBuffer | undefined;
+  eos: boolean;
+}
+
+class Direction {
+  readonly request: boolean;
+  readonly stopped: boolean[];
+  readonly parked: Array<ChainEvent | undefined>;
+  held: ChainEvent[][];
+  readonly buffer: Array<Buffer[] | undefined>;
+  /** Bumped when a local reply restarts/ends this direction: running loops notice and stop. */
+  generation = 0;
+  closed = false;
+
+  constructor(n: number, request: boolean) {
+    this.request = request;
+    this.stopped = new Array(n).fill(false);
+    this.parked = new Array(n).fill(undefined);
+    this.held = Array.from({ length: n }, () => []);
+    this.buffer = new Array(n).fill(undefined);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.stopped.fill(false);
+    this.parked.fill(undefined);
+    this.held = this.held.map(() => []);
+    this.buffer.fill(undefined);
+  }
+}
+
+export class FilterChain {
+  readonly exchange: HttpExchange;
+  readonly filters: HttpFilter[] = [];
+  readonly info: StreamInfo;
+  private readonly req: Direction;
+  private readonly res: Direction;
+  /** Control calls made during a callback, run after it returns. */
+  private deferred: Array<() => void> | undefined = undefined;
+  private localReplies = 0;
+  private inLocalReply = false;
+  finished = false;
+  requestMap: HeaderMap | undefined = undefined;
+  responseMap: HeaderMap | undefined = undefined;
+  responseTrailerMap: HeaderMap | undefined = undefined;
+
+  constructor(exchange: HttpExchange, plugins: string[]) {
+    this.exchange = exchange;
+    this.info = new ExchangeStreamInfo(this);
+    const factory = exchange.runtime.filters;
+    const n = plugins.length;
+    this.req = new Direction(n, true);
+    this.res = new Direction(n, false);
+    let failed: unknown;
+    for (let i = 0; i < n; i++) {
+      try {
+        this.filters.push(factory === undefined ? {} : factory.create(plugins[i], new FilterControl(this, i)));
+      } catch (err) {
+        failed ??= err;
+        this.filters.push({});
+      }
+    }
+    if (failed !== undefined) {
+      exchange.runtime.log.warn({ err: failed, route: exchange.route?.name }, 'filter creation failed');
+      this.createFailed = true;
+    }
+  }
+
+  /** A plugin could not be instantiated: the request gets a 503 without running any filter. */
+  private createFailed = false;
+
+  get requestClosed(): boolean {
+    return this.req.closed || this.finished;
+  }
+
+  // ---- events from the exchange ----
+
+  requestHeaders(map: HeaderMap, eos: boolean): void {
+    if (this.createFailed) {
+      this.localReply(503, [['remora-proxy-error', 'filter failed']], 'filter failed\n', 'filter failed', false);
+      return;
+    }
+    this.requestMap = map;
+    this.process(this.req, { kind: Kind.headers, map, body: undefined, eos }, 0);
+  }
+
+  requestBody(body: BodyBuffer, eos: boolean): void {
+    this.process(this.req, { kind: Kind.body, map: undefined, body, eos }, 0);
+  }
+
+  requestTrailers(map: HeaderMap): void {
+    this.process(this.req, { kind: Kind.trailers, map, body: undefined, eos: true }, 0);
+  }
+
+  responseHeaders(map: HeaderMap, eos: boolean): void {
+    this.responseMap = map;
+    this.process(this.res, { kind: Kind.headers, map, body: undefined, eos }, 0);
+  }
+
+  responseBody(body: BodyBuffer, eos: boolean): void {
+    this.process(this.res, { kind: Kind.body, map: undefined, body, eos }, 0);
+  }
+
+  responseTrailers(map: HeaderMap): void {
+    this.responseTrailerMap = map;
+    this.process(this.res, { kind: Kind.trailers, map, body: undefined, eos: true }, 0);
+  }
+
+  // ---- the pipeline ----
+
+  private filterAt(dir: Direction, pos: number): HttpFilter {
+    return this.filters[dir.request ? pos : this.filters.length - 1 - pos];
+  }
+
+  private process(dir: Direction, event: ChainEvent, from: number): void {
+    if (dir.closed || this.finished) return;
+    const gen = dir.generation;
+    const n = this.filters.length;
+    let ev = event;
+    for (let pos = from; pos < n; pos++) {
+      if (dir.stopped[pos] || dir.parked[pos] !== undefined || dir.held[pos].length > 0) {
+        dir.held[pos].push(ev);
+        return;
+      }
+      const buffered = dir.buffer[pos];
+      if (buffered !== undefined && ev.kind === Kind.body) {
+        buffered.push((ev.body as BodyBuffer).bytes);
+        dir.buffer[pos] = undefined;
+        ev = { kind: Kind.body, map: undefined, body: { bytes: Buffer.concat(buffered) }, eos: ev.eos };
+      }
+      const filter = this.filterAt(dir, pos);
+      const saved = this.deferred;
+      const mine: Array<() => void> = [];
+      this.deferred = mine;
+      let status: FilterStatus;
+      try {
+        status = this.call(filter, dir, ev);
+      } catch (err) {
+        this.exchange.runtime.log.warn({ err, route: this.exchange.route?.name }, 'filter callback threw');
+        status = FilterStatus.Stop;
+        mine.push(() => this.localReply(500, [['remora-proxy-error', 'filter failed']], 'filter failed\n', 'filter failed', false));
+      }
+      this.deferred = saved;
+      let stop = false;
+      if (status === FilterStatus.StopAndBuffer && ev.kind === Kind.body && !ev.eos) {
+        dir.buffer[pos] = [(ev.body as BodyBuffer).bytes];
+        stop = true;
+      } else if (status !== FilterStatus.Continue) {
+        if (ev.kind === Kind.trailers && buffered !== undefined) {
+          // Trailers stopped while a body was buffering: keep the body ahead of them.
+          dir.buffer[pos] = buffered;
+        }
+        dir.stopped[pos] = true;
+        dir.parked[pos] = ev;
+        stop = true;
+      } else if (ev.kind === Kind.trailers && buffered !== undefined && dir.buffer[pos] === undefined) {
+        // Trailers passed a buffering filter: the buffered body goes first.
+        this.process(dir, { kind: Kind.body, map: undefined, body: { bytes: Buffer.concat(buffered) }, eos: false }, pos + 1);
+      }
+      for (const action of mine) action();
+      if (dir.generation !== gen || dir.closed || this.finished) return;
+      if (stop) return;
+    }
+    this.sink(dir, ev);
+  }
+
+  private call(filter: HttpFilter, dir: Direction, ev: ChainEvent): FilterStatus {
+    if (dir.request) {
+      switch (ev.kind) {
+        case Kind.headers:
+          return filter.onRequestHeaders?.(ev.map as HeaderMap, ev.eos) ?? FilterStatus.Continue;
+        case Kind.body:
+          return filter.onRequestBody?.(ev.body as BodyBuffer, ev.eos) ?? FilterStatus.Continue;
+        default:
+          return filter.onRequestTrailers?.(ev.map as HeaderMap) ?? FilterStatus.Continue;
+      }
+    }
+    switch (ev.kind) {
+      case Kind.headers:
+        return filter.onResponseHeaders?.(ev.map as HeaderMap, ev.eos) ?? FilterStatus.Continue;
+      case Kind.body:
+        return filter.onResponseBody?.(ev.body as BodyBuffer, ev.eos) ?? FilterStatus.Continue;
+      default:
+        return filter.onResponseTrailers?.(ev.map as HeaderMap) ?? FilterStatus.Continue;
+    }
+  }
+
+  private sink(dir: Direction, ev: ChainEvent): void {
+    const ex = this.exchange;
+    if (dir.request) {
+      if (ev.kind === Kind.headers) ex.sinkRequestHeaders(ev.map as HeaderMap, ev.eos);
+      else if (ev.kind === Kind.body) ex.sinkRequestBody((ev.body as BodyBuffer).bytes, ev.eos);
+      else ex.sinkRequestTrailers(ev.map as HeaderMap);
+      if (ev.eos) dir.closed = true;
+      return;
+    }
+    if (ev.kind === Kind.headers) ex.sinkResponseHeaders(ev.map as HeaderMap, ev.eos);
+    else if (ev.kind === Kind.body) ex.sinkResponseBody((ev.body as BodyBuffer).bytes, ev.eos);
+    else ex.sinkResponseTrailers(ev.map as HeaderMap);
+  }
+
+  /** Continue a direction stopped (or buffering) at `pos`. */
+  resume(dir: Direction, pos: number): void {
+    if (dir.closed || this.finished) return;
+    const buffered = dir.buffer[pos];
+    if (!dir.stopped[pos] && buffered === undefined) return;
+    const gen = dir.generation;
+    dir.stopped[pos] = false;
+    const parked = dir.parked[pos];
+    dir.parked[pos] = undefined;
+    dir.buffer[pos] = undefined;
+    if (buffered !== undefined) {
+      const whole = Buffer.concat(buffered);
+      if (parked === undefined || parked.kind === Kind.trailers) {
+        this.process(dir, { kind: Kind.body, map: undefined, body: { bytes: whole }, eos: false }, pos + 1);
+      }
+    }
+    if (dir.generation !== gen) return;
+    if (parked !== undefined) this.process(dir, parked, pos + 1);
+    if (dir.generation !== gen) return;
+    // Deliver what waited behind the parked event to this filter, in order.
+    while (dir.held[pos].length > 0 && !dir.stopped[pos] && dir.generation === gen) {
+      const held = dir.held[pos];
+      dir.held[pos] = [];
+      for (let i = 0; i < held.length; i++) {
+        if (dir.stopped[pos] || dir.generation !== gen) {
+          if (dir.generation === gen) dir.held[pos] = held.slice(i).concat(dir.held[pos]);
+          return;
+        }
+        this.process(dir, held[i], pos);
+      }
+    }
+  }
+
+  /** Runs `action` now, or after the current callback returns when called from inside one. */
+  control(action: () => void): void {
+    if (this.deferred !== undefined) this.deferred.push(action);
+    else action();
+  }
+
+  resumeFilter(index: number, request: boolean): void {
+    const dir = request ? this.req : this.res;
+    this.resume(dir, request ? index : this.filters.length - 1 - index);
+  }
+
+  /**
+   * Answer locally. Request processing ends and the upstream is cancelled; the response filters run on the
+   * reply unless it was generated while another local reply was being filtered (no loops).
+   */
+  localReply(status: number, headers: HeaderMap, body: Buffer | string, details: string, _fromProxy: boolean): void {
+    if (this.finished) return;
+    const ex = this.exchange;
+    if (ex.headersSentDownstream) {
+      ex.resetFromFilter(details);
+      return;
+    }
+    this.req.closed = true;
+    this.req.clear();
+    this.res.clear();
+    ex.cancelUpstream();
+    ex.beginLocalResponse(status, details);
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const map: HeaderMap = [[':status', String(status)]];
+    for (const h of headers) map.push([h[0].toLowerCase(), h[1]]);
+    if (!map.some((h) => h[0] === 'content-type') && bytes.length > 0) map.push(['content-type', 'text/plain']);
+    map.push(['content-length', String(bytes.length)]);
+    this.localReplies++;
+    if (this.inLocalReply || this.localReplies > 4) {
+      // A reply replacing a reply that filters are still handling: send it as is.
+      ex.sinkResponseHeaders(map, bytes.length === 0);
+      if (bytes.length > 0) ex.sinkResponseBody(bytes, true);
+      return;
+    }
+    this.responseMap = map;
+    this.inLocalReply = true;
+    const gen = this.res.generation;
+    this.process(this.res, { kind: Kind.headers, map, body: undefined, eos: bytes.length === 0 }, 0);
+    if (bytes.length > 0 && this.res.generation === gen) {
+      this.process(this.res, { kind: Kind.body, map: undefined, body: { bytes }, eos: true }, 0);
+    }
+    if (this.res.generation === gen) this.inLocalReply = false;
+  }
+
+  /** Proxy-generated errors (no route, upstream failure) while a chain exists go through the response filters. */
+  localReplyFromProxy(status: number, headers: HeaderMap, body: string, details: string): void {
+    this.localReply(status, headers, body, details, true);
+  }
+
+  reset(reason: string): void {
+    if (this.finished) return;
+    this.req.closed = true;
+    this.res.closed = true;
+    this.exchange.resetFromFilter(reason);
+  }
+
+  /** Stream over: onLog then onDone on every filter, once. */
+  done(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.req.closed = true;
+    this.res.closed = true;
+    for (const f of this.filters) {
+      try {
+        f.onLog?.();
+      } catch (err) {
+        this.exchange.runtime.log.warn({ err }, 'filter onLog threw');
+      }
+    }
+    for (const f of this.filters) {
+      try {
+        f.onDone?.();
+      } catch (err) {
+        this.exchange.runtime.log.warn({ err }, 'filter onDone threw');
+      }
+    }
+  }
+}
+
+/** The per-filter handle given to FilterFactory.create. */
+class FilterControl implements HttpStreamControl {
+  private readonly chain: FilterChain;
+  private readonly index: number;
+
+  constructor(chain: FilterChain, index: number) {
+    this.chain = chain;
+    this.index = index;
+  }
+
+  get info(): StreamInfo {
+    return this.chain.info;
+  }
+
+  resumeRequest(): void {
+    this.chain.control(() => this.chain.resumeFilter(this.index, true));
+  }
+
+  resumeResponse(): void {
+    this.chain.control(() => this.chain.resumeFilter(this.index, false));
+  }
+
+  sendLocalReply(status: number, headers: HeaderMap, body: Buffer | string, details?: string): void {
+    this.chain.control(() => this.chain.localReply(status, headers, body, details ?? 'local_reply', false));
+  }
+
+  resetStream(reason?: string): void {
+    this.chain.control(() => this.chain.reset(reason ?? 'filter reset'));
+  }
+}
+
+/** StreamInfo read live from the exchange. */
+class ExchangeStreamInfo implements StreamInfo {
+  private readonly chain: FilterChain;
+
+  constructor(chain: FilterChain) {
+    this.chain = chain;
+  }
+
+  private get ex(): HttpExchange {
+    return this.chain.exchange;
+  }
+
+  private get facts() {
+    return this.ex.connection;
+  }
+
+  get requestId(): string {
+    return this.ex.head.requestId;
+  }
+  get listener(): string {
+    return this.ex.runtime.name;
+  }
+  get protocol(): string {
+    return this.ex.h2 ? 'HTTP/2' : `HTTP/${this.ex.req.httpVersion}`;
+  }
+  get scheme(): string {
+    return this.ex.scheme;
+  }
+  get sourceAddress(): string {
+    return this.facts?.remoteAddress ?? '';
+  }
+  get sourcePort(): number {
+    return this.facts?.remotePort ?? 0;
+  }
+  get destinationAddress(): string {
+    return this.facts?.localAddress ?? '';
+  }
+  get destinationPort(): number {
+    return this.facts?.localPort ?? 0;
+  }
+  get connectionId(): number {
+    return this.facts?.id ?? 0;
+  }
+  get tls(): boolean {
+    return this.facts?.tls ?? false;
+  }
+  get tlsVersion(): string | undefined {
+    return this.facts?.tlsVersion;
+  }
+  get serverName(): string | undefined {
+    return this.facts?.serverName;
+  }
+  get startTime(): number {
+    return this.ex.startEpoch;
+  }
+  get routeName(): string | undefined {
+    return this.ex.route?.name;
+  }
+  get clusterName(): string | undefined {
+    return this.ex.cluster?.name;
+  }
+  get upstreamAddress(): string | undefined {
+    return this.ex.endpoint?.address;
+  }
+  get responseCode(): number | undefined {
+    return this.ex.status === 0 ? undefined : this.ex.status;
+  }
+  get responseCodeDetails(): string | undefined {
+    return this.ex.details;
+  }
+  get requestBodyBytes(): number {
+    return this.ex.bytesIn;
+  }
+  get responseBodyBytes(): number {
+    return this.ex.bytesOut;
+  }
+  get upstreamResponseTime(): number | undefined {
+    return this.ex.upstreamResponseEpoch;
+  }
+  get endTime(): number | undefined {
+    return this.ex.endEpoch;
+  }
+  get requestHeaders(): HeaderMap | undefined {
+    return this.chain.requestMap;
+  }
+  get responseHeaders(): HeaderMap | undefined {
+    return this.chain.responseMap;
+  }
+  get responseTrailers(): HeaderMap | undefined {
+    return this.chain.responseTrailerMap;
+  }
+}

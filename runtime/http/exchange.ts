@@ -1,0 +1,600 @@
+// One proxied request: route it, forward it upstream and write the answer into the downstream response.
+// The exchange object itself is the upstream handler (undici's dispatch handler shape), so the hot path has
+// one allocation per request for the proxy's own state, no closures and no intermediate streams.
+// Routes with plugins hand the request and response through a FilterChain (runtime/filter/chain.ts).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as http2 from 'node:http2';
+import { PassThrough } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { HeaderMap } from '../filter/types.ts';
+import { FilterChain } from '../filter/chain.ts';
+import type { ConnectionFacts, ListenerRuntime, Snapshot } from '../listener/context.ts';
+import { factsOf } from '../listener/context.ts';
+import type { RequestLabels } from '../metrics/types.ts';
+import type { Route } from '../router/router.ts';
+import { pickCluster } from '../router/router.ts';
+import type { Cluster } from '../upstream/cluster.ts';
+import type { Endpoint, UpstreamHandler, UpstreamRequest } from '../upstream/types.ts';
+import { UpstreamErrorCode } from '../upstream/types.ts';
+import type { RequestHead } from './headers.ts';
+import { buildRequestHead, flatToRequestMap, mapToObject, objectToMap, requestMapToHead } from './headers.ts';
+
+export type DownstreamRequest = IncomingMessage | http2.Http2ServerRequest;
+export type DownstreamResponse = ServerResponse | http2.Http2ServerResponse;
+
+/** Reasons set in `remora-proxy-error`. */
+export const ProxyError = {
+  noRoute: 'no route',
+  noCluster: 'unknown cluster',
+  timeout: 'upstream timeout',
+  connect: 'upstream connect failed',
+  reset: 'upstream reset',
+  filter: 'filter failed',
+  downstreamClosed: 'downstream closed',
+} as const;
+
+const kExchange = Symbol('remora.exchange');
+const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
+
+/** Exchange phases. */
+const Phase = { routing: 0, upstream: 1, responding: 2, done: 3 } as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+export class HttpExchange implements UpstreamHandler {
+  readonly runtime: ListenerRuntime;
+  readonly snapshot: Snapshot;
+  readonly req: DownstreamRequest;
+  readonly res: DownstreamResponse;
+  /** The response seen through the methods HTTP/1 and HTTP/2 compat responses share. */
+  private readonly out: ServerResponse;
+  readonly h2: boolean;
+  readonly scheme: string;
+  readonly head: RequestHead;
+  readonly startTime: number;
+  readonly startEpoch: number;
+  route: Route | undefined = undefined;
+  cluster: Cluster | undefined = undefined;
+  endpoint: Endpoint | undefined = undefined;
+  readonly labels: RequestLabels;
+  status = 0;
+  proxyError: string | undefined = undefined;
+  details: string | undefined = undefined;
+  bytesIn = 0;
+  bytesOut = 0;
+  upstreamResponseEpoch: number | undefined = undefined;
+  endEpoch: number | undefined = undefined;
+  private phase: Phase = Phase.routing;
+  private resumeUpstream: (() => void) | undefined = undefined;
+  private abortUpstream: ((err?: Error) => void) | undefined = undefined;
+  private counted = false;
+  /** Set when the route has plugins. */
+  chain: FilterChain | undefined = undefined;
+  /** Body fed by the filter chain to the upstream client (filter path only). */
+  private chainBody: (PassThrough & { trailers?: Record<string, string | string[]> }) | undefined = undefined;
+  private responseHeadersDone = false;
+
+  constructor(runtime: ListenerRuntime, req: DownstreamRequest, res: DownstreamResponse, h2: boolean, scheme: string) {
+    this.runtime = runtime;
+    this.snapshot = runtime.snapshot;
+    this.req = req;
+    this.res = res;
+    this.out = res as unknown as ServerResponse;
+    this.h2 = h2;
+    this.scheme = scheme;
+    this.startTime = performance.now();
+    this.startEpoch = Date.now();
+    const socket = req.socket;
+    this.head = buildRequestHead(
+      req.method ?? 'GET',
+      req.url ?? '/',
+      req.rawHeaders,
+      socket?.remoteAddress ?? '',
+      scheme,
+      h2,
+      false,
+    );
+    if (h2) this.head.hasBody = !(req as http2.Http2ServerRequest).stream.endAfterHeaders;
+    this.labels = { listener: runtime.name, route: '', cluster: '' };
+    (res as unknown as { [kExchange]: HttpExchange })[kExchange] = this;
+    res.on('close', onResponseClose);
+  }
+
+  /** Entry point: route and forward. */
+  start(): void {
+    const head = this.head;
+    const route = this.snapshot.router.match(head.method, head.path, head.authority, head.headers);
+    this.route = route;
+    if (route !== undefined) this.labels.route = route.name;
+    if (route !== undefined && route.plugins.length > 0 && this.runtime.filters !== undefined) {
+      this.startWithFilters(route);
+      return;
+    }
+    this.runtime.metrics.requestStart(this.labels);
+    this.counted = true;
+    if (route === undefined) {
+      this.errorReply(404, ProxyError.noRoute);
+      return;
+    }
+    this.forward(route, this.head.hasBody ? (this.req as Readable) : null);
+  }
+
+  /** Picks a backend cluster and endpoint and dispatches the request. */
+  private forward(route: Route, body: Readable | null): void {
+    const name = pickCluster(route);
+    const cluster = this.snapshot.clusters.get(name);
+    this.labels.cluster = name;
+    if (cluster === undefined) {
+      this.errorReply(503, ProxyError.noCluster);
+      return;
+    }
+    this.cluster = cluster;
+    const endpoint = cluster.pick(this.h2);
+    this.endpoint = endpoint;
+    cluster.inflight++;
+    this.phase = Phase.upstream;
+    const head = this.head;
+    const upstream: UpstreamRequest = {
+      method: head.method,
+      path: head.path,
+      headers: head.headers,
+      body,
+      timeoutMs: route.timeoutMs,
+      expectsTrailers: head.expectsTrailers,
+    };
+    endpoint.dispatch(upstream, this);
+  }
+
+  // ---- UpstreamHandler (called by undici or the h2 client) ----
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.phase === Phase.done) abort(new Error(ProxyError.downstreamClosed));
+  }
+
+  onHeaders(statusCode: number, raw: Array<Buffer | string>, resume: () => void, _statusText: string): boolean {
+    if (statusCode < 200 || this.phase !== Phase.upstream) return true; // 1xx: Remora answered 100-continue itself
+    this.resumeUpstream = resume;
+    this.upstreamResponseEpoch = Date.now();
+    this.phase = Phase.responding;
+    this.status = statusCode;
+    this.details = 'via_upstream';
+    if (this.chain !== undefined) {
+      const map = rawToMap(raw, statusCode, this.h2);
+      this.chain.responseHeaders(map, this.head.method === 'HEAD' || statusCode === 204 || statusCode === 304);
+      return true;
+    }
+    try {
+      if (this.h2) {
+        (this.res as http2.Http2ServerResponse).writeHead(statusCode, rawToH2Object(raw));
+      } else {
+        (this.res as ServerResponse).writeHead(statusCode, rawToH1List(raw, this.runtime.draining));
+      }
+    } catch (err) {
+      // Invalid upstream header: the answer cannot be relayed.
+      this.runtime.log.debug({ err }, 'invalid upstream response head');
+      this.phase = Phase.upstream;
+      this.abortUpstream?.(err as Error);
+      return false;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.phase !== Phase.responding) return true;
+    if (this.chain !== undefined) {
+      this.chain.responseBody({ bytes: chunk }, false);
+      return !this.upstreamPaused;
+    }
+    this.bytesOut += chunk.length;
+    if (this.out.write(chunk)) return true;
+    this.out.once('drain', this.resumeUpstream as () => void);
+    return false;
+  }
+
+  /** undici reports each request body chunk written (the chunk itself, despite its typings). */
+  onBodySent(chunk: Buffer | string | number): void {
+    this.bytesIn += typeof chunk === 'number' ? chunk : chunk.length;
+  }
+
+  onComplete(rawTrailers: Array<Buffer | string> | null): void {
+    if (this.phase !== Phase.responding) return;
+    if (this.chain !== undefined) {
+      if (rawTrailers !== null && rawTrailers.length > 0) this.chain.responseTrailers(rawToMap(rawTrailers, undefined, this.h2));
+      else this.chain.responseBody({ bytes: EMPTY }, true);
+      return;
+    }
+    if (rawTrailers !== null && rawTrailers.length > 0) this.out.addTrailers(rawToTrailers(rawTrailers));
+    this.out.end();
+    this.finish();
+  }
+
+  onError(err: Error): void {
+    if (this.phase === Phase.done) return;
+    const code = (err as { code?: string }).code;
+    if (this.phase === Phase.responding) {
+      // Mid-response failure: the client must see a broken response, not a truncated "success".
+      this.proxyError = ProxyError.reset;
+      this.abortDownstream();
+      this.finish();
+      return;
+    }
+    this.runtime.log.debug({ err, cluster: this.labels.cluster }, 'upstream request failed');
+    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === UpstreamErrorCode.timeout) this.errorReply(504, ProxyError.timeout);
+    else if (isConnectError(err)) this.errorReply(503, ProxyError.connect);
+    else this.errorReply(502, ProxyError.reset);
+  }
+
+  // ---- replies and teardown ----
+
+  /** A proxy-generated error (or local) reply with `remora-proxy-error`. */
+  errorReply(status: number, reason: string): void {
+    this.proxyError = reason;
+    if (this.chain !== undefined && !this.chain.finished) {
+      this.chain.localReplyFromProxy(status, [['remora-proxy-error', reason]], `${reason}\n`, reason);
+      return;
+    }
+    this.writeLocal(status, { 'remora-proxy-error': reason, 'content-type': 'text/plain' }, `${reason}\n`, reason);
+  }
+
+  /** Writes a whole response generated by Remora (no filters). */
+  writeLocal(status: number, headers: Record<string, string | string[]>, body: string | Buffer, details: string): void {
+    this.phase = Phase.responding;
+    this.status = status;
+    this.details = details;
+    const res = this.res;
+    if (res.headersSent) {
+      this.abortDownstream();
+      this.finish();
+      return;
+    }
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    headers['content-length'] = String(buf.length);
+    if (this.runtime.draining && !this.h2) headers.connection = 'close';
+    try {
+      (res as ServerResponse).writeHead(status, headers);
+      this.bytesOut += buf.length;
+      if (this.head.method === 'HEAD') this.out.end();
+      else this.out.end(buf);
+    } catch (err) {
+      this.runtime.log.debug({ err }, 'local reply failed');
+      this.abortDownstream();
+    }
+    this.finish();
+  }
+
+  /** HTTP/1: close the connection; HTTP/2: RST_STREAM. */
+  abortDownstream(): void {
+    if (this.h2) {
+      const stream = (this.res as http2.Http2ServerResponse).stream;
+      if (!stream.destroyed) stream.close(NGHTTP2_INTERNAL_ERROR);
+    } else {
+      this.req.socket?.destroy();
+    }
+  }
+
+  /** The downstream response closed (finished or the client went away). */
+  downstreamClosed(): void {
+    if (this.phase === Phase.done) return;
+    if (!this.res.writableFinished) {
+      // Client went away before the answer was complete: cancel the upstream side.
+      if (this.status === 0) this.status = 499;
+      this.proxyError ??= ProxyError.downstreamClosed;
+      this.abortUpstream?.(new Error(ProxyError.downstreamClosed));
+      this.chainBody?.destroy();
+    }
+    this.finish();
+  }
+
+  /** Bookkeeping once: metrics, access log, filter onLog/onDone. */
+  finish(): void {
+    if (this.phase === Phase.done) return;
+    this.phase = Phase.done;
+    this.endEpoch = Date.now();
+    const durationMs = performance.now() - this.startTime;
+    if (this.cluster !== undefined) this.cluster.requestDone();
+    if (this.bytesIn === 0 && this.head.contentLength > 0) this.bytesIn = this.head.contentLength;
+    const rt = this.runtime;
+    if (this.counted) rt.metrics.requestEnd(this.labels, this.status, durationMs, this.proxyError);
+    if (this.snapshot.accessLog) {
+      rt.log.info(
+        {
+          listener: this.labels.listener,
+          route: this.labels.route,
+          cluster: this.labels.cluster,
+          method: this.head.method,
+          path: this.head.path,
+          status: this.status,
+          durationMs: Math.round(durationMs * 1000) / 1000,
+          bytesIn: this.bytesIn,
+          bytesOut: this.bytesOut,
+          requestId: this.head.requestId,
+          proxyError: this.proxyError,
+        },
+        'access',
+      );
+    }
+    this.chain?.done();
+  }
+
+  // ---- filter path ----
+
+  private startWithFilters(route: Route): void {
+    const chain = new FilterChain(this, route.plugins);
+    this.chain = chain;
+    this.runtime.metrics.requestStart(this.labels);
+    this.counted = true;
+    const req = this.req;
+    const hasBody = this.head.hasBody;
+    chain.requestHeaders(flatToRequestMap(this.head, this.scheme), !hasBody);
+    if (!hasBody) return;
+    req.on('data', (chunk: Buffer) => {
+      this.bytesIn += chunk.length;
+      if (!chain.requestClosed) chain.requestBody({ bytes: chunk }, false);
+    });
+    req.on('end', () => {
+      if (chain.requestClosed) return;
+      const trailers = req.trailers;
+      if (trailers !== undefined && Object.keys(trailers).length > 0) chain.requestTrailers(objectToMap(trailers));
+      else chain.requestBody({ bytes: EMPTY }, true);
+    });
+  }
+
+  /** Filter sink: request headers passed every filter. Re-match the route (filters may have steered). */
+  sinkRequestHeaders(map: HeaderMap, endOfStream: boolean): void {
+    const head = this.head;
+    requestMapToHead(map, head);
+    const route = this.snapshot.router.match(head.method, head.path, head.authority, head.headers);
+    this.route = route;
+    this.labels.route = route?.name ?? '';
+    if (route === undefined) {
+      this.errorReply(404, ProxyError.noRoute);
+      return;
+    }
+    let body: Readable | null = null;
+    if (!endOfStream) {
+      this.chainBody = new PassThrough();
+      body = this.chainBody;
+    }
+    head.expectsTrailers = head.expectsTrailers || !endOfStream;
+    this.forward(route, body);
+  }
+
+  sinkRequestBody(bytes: Buffer, endOfStream: boolean): void {
+    const body = this.chainBody;
+    if (body === undefined || body.destroyed) return;
+    if (bytes.length > 0 && !body.write(bytes)) {
+      const req = this.req;
+      req.pause();
+      body.once('drain', () => req.resume());
+    }
+    if (endOfStream) body.end();
+  }
+
+  sinkRequestTrailers(map: HeaderMap): void {
+    const body = this.chainBody;
+    if (body === undefined || body.destroyed) return;
+    const obj: Record<string, string | string[]> = {};
+    mapToObject(map, obj);
+    body.trailers = obj;
+    body.end();
+  }
+
+  /** Filter sink: response headers (from upstream or a local reply) passed every filter. */
+  sinkResponseHeaders(map: HeaderMap, endOfStream: boolean): void {
+    const headers: Record<string, string | string[]> = {};
+    const status = mapToObject(map, headers) || this.status || 200;
+    this.status = status;
+    if (this.runtime.draining && !this.h2) headers.connection = 'close';
+    try {
+      (this.res as ServerResponse).writeHead(status, headers);
+    } catch (err) {
+      this.runtime.log.debug({ err }, 'invalid response head from filters');
+      this.abortUpstream?.(err as Error);
+      this.abortDownstream();
+      this.finish();
+      return;
+    }
+    this.responseHeadersDone = true;
+    if (endOfStream) {
+      this.out.end();
+      this.finish();
+    }
+  }
+
+  sinkResponseBody(bytes: Buffer, endOfStream: boolean): void {
+    if (!this.responseHeadersDone || this.phase === Phase.done) return;
+    const res = this.out;
+    if (bytes.length > 0) {
+      this.bytesOut += bytes.length;
+      if (!res.write(bytes) && this.resumeUpstream !== undefined && !endOfStream) {
+        // Flow control through the chain: stop reading the upstream until the client drains.
+        const resume = this.resumeUpstream;
+        this.upstreamPaused = true;
+        res.once('drain', () => {
+          this.upstreamPaused = false;
+          resume();
+        });
+      }
+    }
+    if (endOfStream) {
+      res.end();
+      this.finish();
+    }
+  }
+
+  /** Read by onData on the filter path: whether the upstream should keep sending. */
+  upstreamPaused = false;
+
+  sinkResponseTrailers(map: HeaderMap): void {
+    if (!this.responseHeadersDone || this.phase === Phase.done) return;
+    const obj: Record<string, string | string[]> = {};
+    mapToObject(map, obj);
+    this.out.addTrailers(obj);
+    this.out.end();
+    this.finish();
+  }
+
+  /** A local reply replaces whatever the upstream was doing. */
+  cancelUpstream(): void {
+    if (this.phase === Phase.upstream || this.phase === Phase.responding) {
+      this.abortUpstream?.(new Error('local reply'));
+    }
+    this.chainBody?.destroy();
+    // Ignore whatever the upstream still reports.
+    this.phase = Phase.routing;
+  }
+
+  /** Marks the exchange as answering locally (filters' local reply). */
+  beginLocalResponse(status: number, details: string): void {
+    this.phase = Phase.responding;
+    this.status = status;
+    this.details = details;
+  }
+
+  /** Filter asked to reset the stream. */
+  resetFromFilter(reason: string): void {
+    this.proxyError ??= reason;
+    if (this.status === 0) this.status = 0;
+    this.abortUpstream?.(new Error(reason));
+    this.chainBody?.destroy();
+    this.abortDownstream();
+    this.finish();
+  }
+
+  /** Facts of the downstream connection (for filters' properties). */
+  get connection(): ConnectionFacts | undefined {
+    if (this.h2) return factsOf((this.req as http2.Http2ServerRequest).stream.session);
+    return factsOf(this.req.socket);
+  }
+
+  get headersSentDownstream(): boolean {
+    return this.res.headersSent;
+  }
+
+  get finished(): boolean {
+    return this.phase === Phase.done;
+  }
+}
+
+function onResponseClose(this: DownstreamResponse): void {
+  const ex = (this as unknown as { [kExchange]?: HttpExchange })[kExchange];
+  ex?.downstreamClosed();
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function isConnectError(err: Error): boolean {
+  const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case UpstreamErrorCode.connect:
+      return true;
+    default:
+      return false;
+  }
+}
+
+function str(x: Buffer | string): string {
+  return typeof x === 'string' ? x : x.toString('latin1');
+}
+
+/** Names removed from responses besides those listed in `connection`. */
+function isHopByHopResponse(lower: string): boolean {
+  switch (lower) {
+    case 'connection':
+    case 'keep-alive':
+    case 'proxy-connection':
+    case 'transfer-encoding':
+    case 'upgrade':
+    case 'trailer':
+    case 'te':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Raw upstream response head → flat list for node's HTTP/1 writeHead, hop-by-hop stripped, via added. */
+function rawToH1List(raw: Array<Buffer | string>, draining: boolean): string[] {
+  const out: string[] = [];
+  let via = '';
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = str(raw[i]);
+    const lower = name.toLowerCase();
+    if (lower === 'via') {
+      via = via === '' ? str(raw[i + 1]) : `${via}, ${str(raw[i + 1])}`;
+      continue;
+    }
+    if (isHopByHopResponse(lower)) {
+      if (lower === 'connection') connection = str(raw[i + 1]);
+      continue;
+    }
+    out.push(name, str(raw[i + 1]));
+  }
+  if (connection !== undefined) dropListed(out, connection);
+  out.push('via', via === '' ? '1.1 remora' : `${via}, 1.1 remora`);
+  if (draining) out.push('connection', 'close');
+  return out;
+}
+
+function dropListed(flat: string[], connection: string): void {
+  for (const token of connection.split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t === '' || t === 'close' || t === 'keep-alive') continue;
+    for (let i = flat.length - 2; i >= 0; i -= 2) if (flat[i].toLowerCase() === t) flat.splice(i, 2);
+  }
+}
+
+/** Raw upstream response head → header object for the HTTP/2 compat response. */
+function rawToH2Object(raw: Array<Buffer | string>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = str(raw[i]).toLowerCase();
+    if (isHopByHopResponse(lower)) {
+      if (lower === 'connection') connection = str(raw[i + 1]);
+      continue;
+    }
+    const v = str(raw[i + 1]);
+    const prev = out[lower];
+    if (prev === undefined) out[lower] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else out[lower] = [prev, v];
+  }
+  if (connection !== undefined) {
+    for (const token of connection.split(',')) delete out[token.trim().toLowerCase()];
+  }
+  const via = out.via;
+  out.via = via === undefined ? '2 remora' : `${Array.isArray(via) ? via.join(', ') : via}, 2 remora`;
+  return out;
+}
+
+function rawToTrailers(raw: Array<Buffer | string>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = str(raw[i]).toLowerCase();
+    if (lower.charCodeAt(0) === 58 || isHopByHopResponse(lower)) continue;
+    const v = str(raw[i + 1]);
+    const prev = out[lower];
+    if (prev === undefined) out[lower] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else out[lower] = [prev, v];
+  }
+  return out;
+}
+
+/** Raw upstream head or trailers → HeaderMap for filters (hop-by-hop stripped, via added to heads). */
+function rawToMap(raw: Array<Buffer | string>, status: number | undefined, h2: boolean): HeaderMap {
+  const obj = status === undefined ? rawToTrailers(raw) : rawToH2Object(raw);
+  if (status !== undefined && !h2 && obj.via !== undefined) {
+    // rawToH2Object tags "2 remora"; the downstream protocol decides the via token.
+    obj.via = String(obj.via).replace(/2 remora$/, '1.1 remora');
+  }
+  return objectToMap(obj, status);
+}

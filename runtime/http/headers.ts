@@ -1,0 +1,255 @@
+// Header rewriting between downstream and upstream: hop-by-hop stripping (RFC 9110 §7.6.1) and the
+// forwarding headers Remora adds. Works on node's flat rawHeaders arrays to avoid building objects.
+import { randomUUID } from 'node:crypto';
+import type { HeaderMap } from '../filter/types.ts';
+
+/** Facts gathered while copying the request head; routing and logging read them. */
+export interface RequestHead {
+  method: string;
+  /** Request target as received (path + query). */
+  path: string;
+  /** Host / :authority as received (may include a port); "" when absent. */
+  authority: string;
+  requestId: string;
+  /** Upstream header list, flat [name, value, ...], lower-case names, includes `host`. */
+  headers: string[];
+  /** Connection-level fact: the request carries a body (content-length > 0 or chunked, or h2 without END_STREAM). */
+  hasBody: boolean;
+  /** Declared content-length, -1 when absent. */
+  contentLength: number;
+  /** The request declared trailers (`trailer` header, or `te: trailers` on h2). */
+  expectsTrailers: boolean;
+}
+
+/** Names that never cross the proxy (they describe one connection, not the message). */
+function isHopByHop(name: string): boolean {
+  switch (name) {
+    case 'connection':
+    case 'keep-alive':
+    case 'proxy-connection':
+    case 'transfer-encoding':
+    case 'upgrade':
+    case 'trailer':
+    case 'expect': // Remora answers 100-continue itself, like Envoy
+    case 'http2-settings':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Drops names listed in a Connection header value (other than the usual keep-alive/close/upgrade tokens). */
+function connectionListed(connection: string): string[] | undefined {
+  let listed: string[] | undefined;
+  for (const token of connection.split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t === '' || t === 'close' || t === 'keep-alive' || t === 'upgrade') continue;
+    (listed ??= []).push(t);
+  }
+  return listed;
+}
+
+/**
+ * Copies a downstream request head into an upstream header list, adding x-forwarded-for,
+ * x-forwarded-proto, x-request-id (when absent) and via. `keepUpgrade` keeps connection/upgrade for tunnels.
+ */
+export function buildRequestHead(
+  method: string,
+  path: string,
+  raw: string[],
+  clientAddress: string,
+  scheme: string,
+  http2: boolean,
+  keepUpgrade: boolean,
+): RequestHead {
+  const out: string[] = [];
+  let authority = '';
+  let forwardedFor = '';
+  let requestId = '';
+  let via = '';
+  let connection = '';
+  let contentLength = -1;
+  let chunked = false;
+  let expectsTrailers = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const value = raw[i + 1];
+    if (name.charCodeAt(0) === 58 /* ':' */) {
+      if (name === ':authority') authority = value;
+      continue;
+    }
+    switch (name) {
+      case 'host':
+        if (authority === '') authority = value;
+        continue;
+      case 'content-length':
+        contentLength = Number(value);
+        break;
+      case 'transfer-encoding':
+        chunked = true;
+        continue;
+      case 'x-forwarded-for':
+        forwardedFor = forwardedFor === '' ? value : `${forwardedFor}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+        continue;
+      case 'x-request-id':
+        if (requestId === '') requestId = value;
+        break;
+      case 'via':
+        via = via === '' ? value : `${via}, ${value}`;
+        continue;
+      case 'te':
+        // Only "trailers" may cross (gRPC over h2 requires it).
+        if (value.trim().toLowerCase() === 'trailers') {
+          expectsTrailers = http2;
+          break;
+        }
+        continue;
+      case 'trailer':
+        expectsTrailers = true;
+        continue;
+      case 'connection':
+        connection = connection === '' ? value : `${connection}, ${value}`;
+        if (keepUpgrade) break;
+        continue;
+      case 'upgrade':
+        if (keepUpgrade) break;
+        continue;
+      default:
+        if (isHopByHop(name)) continue;
+    }
+    out.push(name, value);
+  }
+  if (connection !== '') {
+    const listed = connectionListed(connection);
+    if (listed !== undefined) removeNames(out, listed);
+  }
+  if (authority !== '') out.push('host', authority);
+  out.push('x-forwarded-for', forwardedFor === '' ? clientAddress : `${forwardedFor}, ${clientAddress}`);
+  out.push('x-forwarded-proto', scheme);
+  if (requestId === '') {
+    requestId = randomUUID();
+    out.push('x-request-id', requestId);
+  }
+  const me = http2 ? '2 remora' : '1.1 remora';
+  out.push('via', via === '' ? me : `${via}, ${me}`);
+  return {
+    method,
+    path,
+    authority,
+    requestId,
+    headers: out,
+    hasBody: chunked || contentLength > 0,
+    contentLength,
+    expectsTrailers,
+  };
+}
+
+function removeNames(flat: string[], names: string[]): void {
+  for (let i = flat.length - 2; i >= 0; i -= 2) {
+    if (names.includes(flat[i])) flat.splice(i, 2);
+  }
+}
+
+/**
+ * Strips hop-by-hop names from an upstream response header object in place (undici/http2 give a fresh
+ * object per response, so no copy). Adds `via`.
+ */
+export function cleanResponseHeaders(headers: Record<string, string | string[] | undefined>, http2: boolean): void {
+  const connection = headers.connection;
+  if (connection !== undefined) {
+    const listed = connectionListed(Array.isArray(connection) ? connection.join(',') : connection);
+    if (listed !== undefined) for (const n of listed) delete headers[n];
+    delete headers.connection;
+  }
+  if (headers['keep-alive'] !== undefined) delete headers['keep-alive'];
+  if (headers['transfer-encoding'] !== undefined) delete headers['transfer-encoding'];
+  if (headers['proxy-connection'] !== undefined) delete headers['proxy-connection'];
+  if (headers.upgrade !== undefined) delete headers.upgrade;
+  if (headers.trailer !== undefined) delete headers.trailer;
+  if (headers.te !== undefined) delete headers.te;
+  const me = http2 ? '2 remora' : '1.1 remora';
+  const via = headers.via;
+  headers.via = via === undefined ? me : `${Array.isArray(via) ? via.join(', ') : via}, ${me}`;
+}
+
+/** Removes pseudo-headers and connection-specific names from a trailer object in place. */
+export function cleanTrailers(trailers: Record<string, string | string[] | undefined>): void {
+  for (const name of Object.keys(trailers)) {
+    if (name.charCodeAt(0) === 58 || isHopByHop(name) || name === 'te') delete trailers[name];
+  }
+}
+
+/** Converts a flat [name, value, ...] list to a HeaderMap (pairs), skipping `host` which becomes :authority. */
+export function flatToRequestMap(head: RequestHead, scheme: string): HeaderMap {
+  const map: HeaderMap = [
+    [':method', head.method],
+    [':path', head.path],
+    [':authority', head.authority],
+    [':scheme', scheme],
+  ];
+  const h = head.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i] !== 'host') map.push([h[i], h[i + 1]]);
+  }
+  return map;
+}
+
+/** Reads the request pseudo-headers back out of a HeaderMap and rebuilds the flat upstream list. */
+export function requestMapToHead(map: HeaderMap, head: RequestHead): void {
+  const flat: string[] = [];
+  let authority = '';
+  for (const [name, value] of map) {
+    if (name.charCodeAt(0) === 58) {
+      if (name === ':method') head.method = value;
+      else if (name === ':path') head.path = value;
+      else if (name === ':authority') authority = value;
+      continue;
+    }
+    if (name === 'host') {
+      if (authority === '') authority = value;
+      continue;
+    }
+    if (name === 'x-request-id') head.requestId = value;
+    flat.push(name, value);
+  }
+  head.authority = authority;
+  if (authority !== '') flat.push('host', authority);
+  head.headers = flat;
+}
+
+/** Node header object (response headers or trailers) to a HeaderMap; `status` adds :status first. */
+export function objectToMap(obj: Record<string, string | string[] | undefined>, status?: number): HeaderMap {
+  const map: HeaderMap = status === undefined ? [] : [[':status', String(status)]];
+  for (const name of Object.keys(obj)) {
+    const v = obj[name];
+    if (v === undefined || name.charCodeAt(0) === 58) continue;
+    if (Array.isArray(v)) for (const x of v) map.push([name, x]);
+    else map.push([name, String(v)]);
+  }
+  return map;
+}
+
+/** HeaderMap back to a node header object; returns the :status when present. */
+export function mapToObject(map: HeaderMap, into: Record<string, string | string[]>): number {
+  let status = 0;
+  for (const [name, value] of map) {
+    if (name === ':status') {
+      status = Number(value);
+      continue;
+    }
+    if (name.charCodeAt(0) === 58) continue;
+    const prev = into[name];
+    if (prev === undefined) into[name] = value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else into[name] = [prev, value];
+  }
+  return status;
+}
+
+/** Value of a header in a flat list (first occurrence), or undefined. */
+export function flatGet(flat: string[], name: string): string | undefined {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i] === name) return flat[i + 1];
+  return undefined;
+}

@@ -1,0 +1,125 @@
+// The HTTP servers a listener feeds detected connections into: node:http for HTTP/1.1, node:http2 for h2c,
+// and one TLS server (HTTP/2 with HTTP/1.1 fallback via ALPN) when the listener terminates TLS.
+// None of them listens on a port: the listener hands them sockets with `emit('connection')`.
+import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as http2 from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { ListenerConfig } from '../config/types.ts';
+import type { ConnectionFacts, ListenerRuntime } from '../listener/context.ts';
+import { connectionFacts, factsOf, kConnectionFacts } from '../listener/context.ts';
+import type { DownstreamRequest, DownstreamResponse } from './exchange.ts';
+import { HttpExchange } from './exchange.ts';
+import { tunnelUpgrade } from './upgrade.ts';
+
+export interface HttpServers {
+  readonly h1: http.Server;
+  readonly h2: http2.Http2Server;
+  readonly tls: http2.Http2SecureServer | undefined;
+  /** Open HTTP/2 sessions (for GOAWAY on shutdown). */
+  readonly sessions: Set<http2.ServerHttp2Session>;
+}
+
+export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): HttpServers {
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const h1 = http.createServer({
+    maxHeaderSize: lc.maxHeaderBytes,
+    keepAliveTimeout: lc.idleTimeoutMs,
+    // Streaming uploads may take long; the route timeout and idle timeout bound what matters.
+    requestTimeout: 0,
+    insecureHTTPParser: false,
+    joinDuplicateHeaders: false,
+  });
+  h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    new HttpExchange(rt, req, res, false, 'http').start();
+  });
+  h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    tunnelUpgrade(rt, req, socket, head, 'http');
+  });
+  h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => rejectMalformed(rt, err, socket));
+
+  const h2Options: http2.ServerOptions = {
+    settings: { maxHeaderListSize: lc.maxHeaderBytes, enablePush: false },
+  };
+  const h2 = http2.createServer(h2Options);
+  wireH2(rt, h2, sessions, 'http');
+
+  let tls: http2.Http2SecureServer | undefined;
+  if (lc.tls !== undefined) {
+    tls = http2.createSecureServer({
+      ...h2Options,
+      key: readFileSync(lc.tls.keyFile),
+      cert: readFileSync(lc.tls.certFile),
+      allowHTTP1: true,
+      ALPNProtocols: ['h2', 'http/1.1'],
+    });
+    wireH2(rt, tls, sessions, 'https');
+    tls.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      tunnelUpgrade(rt, req, socket, head, 'https');
+    });
+    // Prepended: the facts must exist before the HTTP/2 session (created by the server's own listener) reads them.
+    tls.prependListener('secureConnection', (socket: TLSSocket) => {
+      const facts = connectionFacts(socket, true);
+      facts.tlsVersion = socket.getProtocol() ?? undefined;
+      facts.serverName = (socket as TLSSocket & { servername?: string | false }).servername || undefined;
+      (socket as unknown as { [kConnectionFacts]: ConnectionFacts })[kConnectionFacts] = facts;
+    });
+    tls.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      rt.log.debug({ err: err.message, listener: rt.name }, 'TLS handshake failed');
+      socket.destroy();
+    });
+  }
+  return { h1, h2, tls, sessions };
+}
+
+function wireH2(rt: ListenerRuntime, server: http2.Http2Server | http2.Http2SecureServer, sessions: Set<http2.ServerHttp2Session>, scheme: string): void {
+  server.on('request', (req: DownstreamRequest, res: DownstreamResponse) => {
+    const h2 = (req as http2.Http2ServerRequest).stream !== undefined;
+    if (!h2 && rt.draining) (res as http.ServerResponse).shouldKeepAlive = false;
+    new HttpExchange(rt, req, res, h2, scheme).start();
+  });
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    const socket = session.socket;
+    const facts = factsOf(socket) ?? connectionFacts(socket, scheme === 'https');
+    (session as unknown as { [kConnectionFacts]: ConnectionFacts })[kConnectionFacts] = facts;
+    session.on('close', () => sessions.delete(session));
+    session.on('error', (err) => rt.log.debug({ err: err.message, listener: rt.name }, 'http2 session error'));
+    if (rt.draining) session.close();
+  });
+  server.on('sessionError', (err: Error) => rt.log.debug({ err: err.message, listener: rt.name }, 'http2 session error'));
+  server.on('stream', (stream: http2.ServerHttp2Stream) => {
+    stream.on('error', () => {});
+  });
+}
+
+/** Malformed HTTP/1 input: answer 400 (431 for an oversize head) and close; never reaches the router. */
+function rejectMalformed(rt: ListenerRuntime, err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  let status = 400;
+  let text = 'Bad Request';
+  let reason = 'malformed request';
+  if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    text = 'Request Header Fields Too Large';
+    reason = 'request headers too large';
+  } else if (err.code === 'HPE_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    text = 'Request Timeout';
+    reason = 'request timeout';
+  }
+  rt.log.debug({ listener: rt.name, code: err.code }, 'rejected malformed request');
+  const msg = (err as { _httpMessage?: http.ServerResponse })._httpMessage;
+  if (msg?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nconnection: close\r\ncontent-length: 0\r\nremora-proxy-error: ${reason}\r\n\r\n`,
+  );
+  (socket as Duplex & { destroySoon?: () => void }).destroySoon?.();
+}
