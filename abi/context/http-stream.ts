@@ -16,9 +16,9 @@ export class HttpStream {
     this.vm = vm;
     this.ctx = ctx;
     const create = vm.exports.proxy_on_context_create;
-    if (create && !vm.failed) {
+    if (!vm.failed) {
       ctx.created = true;
-      vm.invoke(ctx, 'proxy_on_context_create', create, ctx.id, ctx.root.id);
+      if (create) vm.invoke(ctx, 'proxy_on_context_create', create, ctx.id, ctx.root.id);
     }
   }
 

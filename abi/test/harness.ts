@@ -69,3 +69,13 @@ export function poke(plugin: Plugin, addr: number, data: Uint8Array | string): v
 }
 
 export const tick = () => new Promise<void>((r) => setImmediate(r));
+
+import type { HttpStream } from '../context/http-stream.ts';
+import type { TcpStream } from '../context/tcp-stream.ts';
+
+/** Calls export `name` as a callback of `stream`'s context (effective context = the stream). */
+export function runOn(stream: HttpStream | TcpStream, name: string, ...args: number[]): number | undefined {
+  const fn = stream.vm.exports[name];
+  if (!fn) throw new Error(`no export ${name}`);
+  return stream.vm.invoke(stream.ctx, name, fn, ...args);
+}
