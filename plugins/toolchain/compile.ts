@@ -26,8 +26,16 @@ export interface CompileResult {
   built: boolean;
 }
 
-/** Flags every plugin build shares: optimised for speed, assertions kept out of release code. */
-export const releaseFlags = ['-O3', '--noAssert', '--runtime', 'incremental'];
+/**
+ * Flags every plugin build shares (the SDK's recommended set): optimised for speed; `_initialize`
+ * exported as a WASI reactor start; AssemblyScript's `abort`/`seed` routed to the SDK's proxy_log- and
+ * clock-based versions, so the module imports nothing Envoy lacks.
+ */
+export const releaseFlags = [
+  '-O3', '--runtime', 'incremental', '--exportStart', '_initialize',
+  '--use', 'abort=~lib/@remora/sdk/assembly/abort/remora_abort',
+  '--use', 'seed=~lib/@remora/sdk/assembly/abort/remora_seed',
+];
 
 function listTs(dir: string, acc: string[]): void {
   if (!existsSync(dir)) return;

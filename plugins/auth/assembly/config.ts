@@ -1,6 +1,6 @@
 // The auth plugin's configuration: JSON given as the plugin's `config`, parsed and checked once in
 // onConfigure. Every field is described in ../README.md (JSON Schema there).
-import { Json, JsonValue } from '../../../sdk/assembly/json';
+import { Json, JsonValue } from '@remora/sdk/assembly/json';
 import { ClaimRules, RequiredClaim } from './jwt/claims';
 import { KeySet, parseJwks } from './jwt/jwks';
 import { Sha256 } from './crypto/sha256';

@@ -10,14 +10,9 @@ import { checkClaims, claimToString, CLAIMS_OK, CLAIMS_FORBIDDEN } from './jwt/c
 import { constantTimeEqual } from './crypto/hmac';
 import { sha256OfString } from './config';
 import { queryParam } from '../../common/assembly/request_target';
+import { RequestInfo } from '../../common/assembly/request_info';
 
-/** What the plugin needs to know about the request. */
-export abstract class RequestInfo {
-  /** First value of a request header (lower-case name), null when absent. */
-  abstract header(name: string): string | null;
-  /** The `:path` pseudo-header, query included. */
-  abstract path(): string;
-}
+export { RequestInfo };
 
 /** A change to the request before it goes upstream; a null value removes the header. */
 export class HeaderEdit {

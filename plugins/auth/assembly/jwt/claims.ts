@@ -1,6 +1,6 @@
 // Registered-claim checks (RFC 7519 §4.1) and required claims. Failures split into "token not
 // valid" (401 invalid_token) and "valid token, not allowed" (403 insufficient_scope).
-import { JsonValue } from '../../../../sdk/assembly/json';
+import { JsonValue } from '@remora/sdk/assembly/json';
 
 export const CLAIMS_OK: i32 = 0;
 /** 401: the token is not (or no longer / not yet) valid for this service. */

@@ -1,7 +1,7 @@
 // JSON Web Key Sets (RFC 7517) as the auth plugin's configuration gives them. Keys are decoded
 // once, when the plugin is configured: RSA keys become Montgomery-ready limbs, HMAC keys get
 // their pads precomputed, so verifying a token does no key work.
-import { JsonValue } from '../../../../sdk/assembly/json';
+import { JsonValue } from '@remora/sdk/assembly/json';
 import { base64UrlDecode } from '../crypto/base64url';
 import { RsaPublicKey } from '../crypto/rsa';
 import { HmacSha256Key } from '../crypto/hmac';

@@ -1,6 +1,6 @@
 // JWS compact serialization (RFC 7515 §7.1) restricted to what the plugin accepts: three
 // base64url segments, a JSON header whose `alg` is HS256 or RS256, a JSON object payload.
-import { Json, JsonValue } from '../../../../sdk/assembly/json';
+import { Json, JsonValue } from '@remora/sdk/assembly/json';
 import { base64UrlDecodeRange } from '../crypto/base64url';
 import { Sha256 } from '../crypto/sha256';
 import { constantTimeEqual } from '../crypto/hmac';

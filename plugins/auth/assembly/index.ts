@@ -1,0 +1,141 @@
+// auth: JWT (HS256/RS256 against a JWKS in the config), API keys, and an external check over
+// proxy_http_call (Envoy ext_authz-like). 401 with www-authenticate for missing or invalid
+// credentials, 403 for valid ones that lack a required claim; the identity and selected claims are
+// forwarded upstream as request headers. The decision itself lives in policy.ts.
+import {
+  RootContext, HttpContext, BaseContext, HttpCallResponse, Action, Header, registerRoot, request,
+  sendLocalReply, httpCall, currentTimeNanos, log, WasmResult,
+} from '@remora/sdk/assembly';
+import { parseAuthConfig, AuthConfig, ExternalConfig } from './config';
+import { decide, AuthDecision, HeaderEdit, RequestInfo, ALLOW, ASK_EXTERNAL } from './policy';
+export * from '@remora/sdk/assembly/exports';
+
+class AuthRoot extends RootContext {
+  config: AuthConfig = new AuthConfig();
+
+  onConfigure(configuration: string): bool {
+    const parsed = parseAuthConfig(configuration);
+    const c = parsed.config;
+    if (c === null) {
+      log.error('auth: invalid configuration: ' + parsed.error);
+      return false;
+    }
+    this.config = c;
+    return true;
+  }
+
+  newHttpContext(id: u32): HttpContext {
+    return new AuthStream(id, this);
+  }
+}
+
+class HostRequest extends RequestInfo {
+  header(name: string): string | null {
+    return request.headers.get(name);
+  }
+  path(): string {
+    const p = request.headers.get(':path');
+    return p === null ? '/' : p;
+  }
+}
+
+function applyEdits(edits: HeaderEdit[]): void {
+  for (let i = 0; i < edits.length; i++) {
+    const v = edits[i].value;
+    if (v === null) request.headers.remove(edits[i].name);
+    else request.headers.set(edits[i].name, v);
+  }
+}
+
+function jsonEscape(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c == 0x22 || c == 0x5c) out += '\\' + String.fromCharCode(c);
+    else if (c < 0x20) continue;
+    else out += String.fromCharCode(c);
+  }
+  return out;
+}
+
+function refuse(d: AuthDecision): void {
+  const headers: Header[] = [new Header('www-authenticate', d.challenge), new Header('content-type', 'application/json')];
+  const error = d.error.length > 0 ? d.error : 'unauthorized';
+  const body = '{"error":"' + error + '","error_description":"' + jsonEscape(d.description) + '"}\n';
+  sendLocalReply(d.status, body, headers, -1, 'auth_denied');
+}
+
+class AuthStream extends HttpContext {
+  /** Edits decided locally, applied once the external check grants access. */
+  pending: HeaderEdit[] = [];
+
+  onRequestHeaders(headerCount: u32, endOfStream: bool): Action {
+    const config = (this.root as AuthRoot).config;
+    const now = <f64>currentTimeNanos() / 1e9;
+    const d = decide(config, new HostRequest(), now);
+    if (d.status == ALLOW) {
+      applyEdits(d.edits);
+      return Action.Continue;
+    }
+    if (d.status == ASK_EXTERNAL) {
+      this.pending = d.edits;
+      return this.askExternal(config.external!);
+    }
+    log.debug('auth: ' + d.status.toString() + ' ' + d.description);
+    refuse(d);
+    return Action.Pause;
+  }
+
+  askExternal(ext: ExternalConfig): Action {
+    const method = request.headers.get(':method');
+    const path = request.headers.get(':path');
+    const headers: Header[] = [
+      new Header(':method', method === null ? 'GET' : method),
+      new Header(':path', ext.pathPrefix + (path === null ? '/' : path)),
+      new Header(':authority', ext.authority),
+    ];
+    for (let i = 0; i < ext.requestHeaders.length; i++) {
+      const v = request.headers.get(ext.requestHeaders[i]);
+      if (v !== null) headers.push(new Header(ext.requestHeaders[i], v));
+    }
+    const status = httpCall(ext.cluster, headers, null, [], ext.timeoutMs, (origin: BaseContext, response: HttpCallResponse): void => {
+      (origin as AuthStream).onExternalVerdict(response);
+    });
+    if (status != WasmResult.Ok) {
+      log.error('auth: external check to cluster ' + ext.cluster + ' could not be sent (status ' + (<i32>status).toString() + ')');
+      sendLocalReply(ext.statusOnError, '', [], -1, 'auth_check_failed');
+      return Action.Pause;
+    }
+    return Action.Pause;
+  }
+
+  onExternalVerdict(response: HttpCallResponse): void {
+    const ext = (this.root as AuthRoot).config.external!;
+    const status = response.status;
+    if (status >= 200 && status < 300) {
+      applyEdits(this.pending);
+      for (let i = 0; i < ext.upstreamHeaders.length; i++) {
+        const v = response.headers.get(ext.upstreamHeaders[i]);
+        if (v !== null) request.headers.set(ext.upstreamHeaders[i], v);
+      }
+      this.resumeRequest();
+      return;
+    }
+    if (status == 0) {
+      log.warn('auth: external check to cluster ' + ext.cluster + ' failed without a response');
+      sendLocalReply(ext.statusOnError, '', [], -1, 'auth_check_failed');
+      return;
+    }
+    // Forward the service's verdict (status, selected headers, body), as Envoy's ext_authz does.
+    const headers = new Array<Header>();
+    for (let i = 0; i < ext.clientHeaders.length; i++) {
+      const v = response.headers.get(ext.clientHeaders[i]);
+      if (v !== null) headers.push(new Header(ext.clientHeaders[i], v));
+    }
+    const ct = response.headers.get('content-type');
+    if (ct !== null) headers.push(new Header('content-type', ct));
+    sendLocalReply(status, response.text(), headers, -1, 'auth_denied');
+  }
+}
+
+registerRoot('', (id: u32): RootContext => new AuthRoot(id));

@@ -1,0 +1,39 @@
+// Builds the first-party plugins to plugins/<name>/build/<name>.wasm (optimised), skipping any
+// whose sources (its own, plugins/common, the SDK) did not change. Run by scripts/build.ts.
+import { join } from 'node:path';
+import { compileAssemblyScript, repoRoot } from './toolchain/compile.ts';
+
+/** The plugins this folder ships; each has `assembly/index.ts`. */
+export const pluginNames = ['header-router', 'auth', 'rate-limit'];
+
+/** Where a plugin's built module lives. */
+export function pluginWasmPath(name: string): string {
+  return join(repoRoot, 'plugins', name, 'build', `${name}.wasm`);
+}
+
+/** Builds one plugin (cached). */
+export async function buildPlugin(name: string): Promise<{ out: string; built: boolean }> {
+  const dir = join(repoRoot, 'plugins', name);
+  return compileAssemblyScript({
+    entry: join(dir, 'assembly', 'index.ts'),
+    out: pluginWasmPath(name),
+    sourceDirs: [join(dir, 'assembly'), join(repoRoot, 'plugins', 'common', 'assembly'), join(repoRoot, 'sdk', 'assembly')],
+  });
+}
+
+/** Builds every plugin; used by the plugin tests to make sure the modules they load are current. */
+export async function buildAllPlugins(): Promise<void> {
+  for (const name of pluginNames) await buildPlugin(name);
+}
+
+if (import.meta.main) {
+  for (const name of pluginNames) {
+    try {
+      const r = await buildPlugin(name);
+      console.log(`plugins: ${name} ${r.built ? 'built' : 'up to date'} -> ${r.out}`);
+    } catch (err) {
+      console.error(`plugins: ${name} failed: ${(err as Error).message}`);
+      process.exitCode = 1;
+    }
+  }
+}
