@@ -10,8 +10,7 @@ import { PrometheusProxyMetrics } from '../metrics/proxy-metrics.ts';
 import { PluginMetricSink } from '../metrics/plugin-metrics.ts';
 import { startPlugins } from './plugins.ts';
 import type { PluginRuntime } from './plugins.ts';
-import { loadProxy } from './proxy-seam.ts';
-import type { ProxyHandle } from './proxy-seam.ts';
+import { Proxy } from '../proxy.ts';
 
 export interface RemoraOptions {
   /** Defaults to a logger built from the config (stdout, REMORA_LOG). */
@@ -23,11 +22,11 @@ export class Remora {
   readonly metrics: PrometheusProxyMetrics;
   private config: Config;
   private readonly plugins: PluginRuntime;
-  private readonly proxy: ProxyHandle;
+  private readonly proxy: Proxy;
   private readonly admin: AdminServer;
   private stopping: Promise<void> | undefined;
 
-  private constructor(config: Config, log: Logger, metrics: PrometheusProxyMetrics, plugins: PluginRuntime, proxy: ProxyHandle) {
+  private constructor(config: Config, log: Logger, metrics: PrometheusProxyMetrics, plugins: PluginRuntime, proxy: Proxy) {
     this.config = config;
     this.log = log;
     this.metrics = metrics;
@@ -47,7 +46,6 @@ export class Remora {
     const log = options.log ?? createLogger(config);
     const metrics = new PrometheusProxyMetrics();
     const plugins = await startPlugins(config, { log, metrics: new PluginMetricSink(metrics.registry) });
-    const Proxy = await loadProxy();
     const proxy = new Proxy(config, { log, metrics, filters: plugins.filters });
     const remora = new Remora(config, log, metrics, plugins, proxy);
     try {

@@ -2,6 +2,7 @@
 //   SIGTERM, SIGINT  stop accepting, drain in-flight requests for shutdownGracePeriod, exit 0
 //                    (a second signal exits at once with 1)
 //   SIGHUP           reload the same file; a bad new config is logged and the old one keeps serving
+import { formatAddress } from '../config/address.ts';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
@@ -77,11 +78,13 @@ async function reload(remora: Remora, file: string): Promise<void> {
   try {
     const next = await loadConfig(file);
     const before = remora.currentConfig;
-    if (next.admin.address !== before.admin.address) {
+    const bound = remora.adminAddress();
+    const same = next.admin.address === before.admin.address || (bound && next.admin.address === formatAddress(bound.host, bound.port));
+    if (!same) {
       remora.log.warn({ from: before.admin.address, to: next.admin.address }, 'admin.address changes take effect on restart');
     }
     await remora.reload(next);
   } catch (e) {
-    remora.log.error({ config: file, error: (e as Error).message }, 'config reload failed; keeping the previous config');
+    remora.log.error({ config: file, error: (e as Error).message, serving: 'previous config' }, 'config reload failed');
   }
 }
