@@ -1,0 +1,60 @@
+// Test entry: header-router configuration parsing and rule matching without a host.
+import { parseRouterConfig, RouterConfig } from '../../assembly/config';
+import { firstMatch, rewritePrefix } from '../../assembly/rules';
+import { RequestInfo } from '../../../common/assembly/request_info';
+import { cookieValue, queryParam, pathOnly, addressWithoutPort } from '../../../common/assembly/request_target';
+
+let config: RouterConfig | null = null;
+
+export function configure(text: string): string {
+  const p = parseRouterConfig(text);
+  config = p.config;
+  return p.error;
+}
+
+class FakeRequest extends RequestInfo {
+  names: string[] = [];
+  values: string[] = [];
+  target: string = '/';
+  header(name: string): string | null {
+    for (let i = 0; i < this.names.length; i++) if (this.names[i] == name) return this.values[i];
+    return null;
+  }
+  path(): string {
+    return this.target;
+  }
+}
+
+/** `headers` is "name: value" lines; returns the index of the first matching rule (-1 none). */
+export function match(headers: string, path: string): i32 {
+  const req = new FakeRequest();
+  req.target = path;
+  const lines = headers.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const colon = lines[i].indexOf(': ');
+    if (colon <= 0) continue;
+    req.names.push(lines[i].substring(0, colon));
+    req.values.push(lines[i].substring(colon + 2));
+  }
+  return firstMatch(config!.rules, req);
+}
+
+export function rewrite(path: string, from: string, to: string): string | null {
+  return rewritePrefix(path, from, to);
+}
+
+export function cookie(header: string, name: string): string | null {
+  return cookieValue(header, name);
+}
+
+export function query(path: string, name: string): string | null {
+  return queryParam(path, name);
+}
+
+export function pathWithoutQuery(path: string): string {
+  return pathOnly(path);
+}
+
+export function clientAddress(address: string): string {
+  return addressWithoutPort(address);
+}
