@@ -179,6 +179,35 @@ export class HttpExchange implements UpstreamHandler {
     return true;
   }
 
+  onTrailersOnly(statusCode: number, flat: string[]): void {
+    if (this.phase !== Phase.upstream) return;
+    this.upstreamResponseEpoch = Date.now();
+    this.phase = Phase.responding;
+    this.status = statusCode;
+    this.details = 'via_upstream';
+    if (this.chain !== undefined) {
+      this.chain.responseHeaders(rawToMap(flat, statusCode, this.h2), true);
+      return;
+    }
+    try {
+      if (this.h2) this.respondEndStream(statusCode, rawToH2Object(flat));
+      else {
+        (this.res as ServerResponse).writeHead(statusCode, rawToH1List(flat, this.runtime.draining));
+        this.out.end();
+      }
+    } catch (err) {
+      this.runtime.log.debug({ err }, 'invalid upstream response head');
+      this.abortDownstream();
+    }
+    this.finish();
+  }
+
+  /** HTTP/2 downstream: one HEADERS frame with END_STREAM (keeps gRPC trailers-only answers intact). */
+  private respondEndStream(status: number, headers: Record<string, string | string[]>): void {
+    const stream = (this.res as http2.Http2ServerResponse).stream;
+    stream.respond({ ...headers, ':status': status }, { endStream: true });
+  }
+
   onData(chunk: Buffer): boolean {
     if (this.phase !== Phase.responding) return true;
     if (this.chain !== undefined) {
@@ -386,6 +415,12 @@ export class HttpExchange implements UpstreamHandler {
     this.status = status;
     if (this.runtime.draining && !this.h2) headers.connection = 'close';
     try {
+      if (endOfStream && this.h2 && !this.res.headersSent) {
+        this.respondEndStream(status, headers);
+        this.responseHeadersDone = true;
+        this.finish();
+        return;
+      }
       (this.res as ServerResponse).writeHead(status, headers);
     } catch (err) {
       this.runtime.log.debug({ err }, 'invalid response head from filters');

@@ -39,11 +39,14 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
   });
   h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => rejectMalformed(rt, err, socket));
 
+  // nghttp2 does not answer an over-limit header list with a status (the stream just stalls or resets), so
+  // the session accepts up to 4x the limit and Remora checks the exact limit itself, answering 431.
   const h2Options: http2.ServerOptions = {
-    settings: { maxHeaderListSize: lc.maxHeaderBytes, enablePush: false },
+    settings: { maxHeaderListSize: Math.max(lc.maxHeaderBytes * 4, 65_536), enablePush: false },
+    maxSessionMemory: 64,
   };
   const h2 = http2.createServer(h2Options);
-  wireH2(rt, h2, sessions, 'http');
+  wireH2(rt, h2, sessions, 'http', lc.maxHeaderBytes);
 
   let tls: http2.Http2SecureServer | undefined;
   if (lc.tls !== undefined) {
@@ -54,7 +57,7 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
       allowHTTP1: true,
       ALPNProtocols: ['h2', 'http/1.1'],
     });
-    wireH2(rt, tls, sessions, 'https');
+    wireH2(rt, tls, sessions, 'https', lc.maxHeaderBytes);
     tls.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       tunnelUpgrade(rt, req, socket, head, 'https');
     });
@@ -73,9 +76,21 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
   return { h1, h2, tls, sessions };
 }
 
-function wireH2(rt: ListenerRuntime, server: http2.Http2Server | http2.Http2SecureServer, sessions: Set<http2.ServerHttp2Session>, scheme: string): void {
+function wireH2(
+  rt: ListenerRuntime,
+  server: http2.Http2Server | http2.Http2SecureServer,
+  sessions: Set<http2.ServerHttp2Session>,
+  scheme: string,
+  maxHeaderBytes: number,
+): void {
   server.on('request', (req: DownstreamRequest, res: DownstreamResponse) => {
     const h2 = (req as http2.Http2ServerRequest).stream !== undefined;
+    if (h2 && headerListSize(req.rawHeaders) > maxHeaderBytes) {
+      const r = res as http2.Http2ServerResponse;
+      r.writeHead(431, { 'remora-proxy-error': 'request headers too large', 'content-length': '0' });
+      r.end();
+      return;
+    }
     if (!h2 && rt.draining) (res as http.ServerResponse).shouldKeepAlive = false;
     new HttpExchange(rt, req, res, h2, scheme).start();
   });
@@ -92,6 +107,13 @@ function wireH2(rt: ListenerRuntime, server: http2.Http2Server | http2.Http2Secu
   server.on('stream', (stream: http2.ServerHttp2Stream) => {
     stream.on('error', () => {});
   });
+}
+
+/** HTTP/2 header list size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2). */
+function headerListSize(raw: string[]): number {
+  let size = 0;
+  for (let i = 0; i < raw.length; i += 2) size += raw[i].length + raw[i + 1].length + 32;
+  return size;
 }
 
 /** Malformed HTTP/1 input: answer 400 (431 for an oversize head) and close; never reaches the router. */

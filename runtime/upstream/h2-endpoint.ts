@@ -101,6 +101,7 @@ class H2Exchange {
   private readonly req: UpstreamRequest;
   private done = false;
   private gotHeaders = false;
+  private ended = false;
   private trailers: string[] | null = null;
   private timer: NodeJS.Timeout | undefined;
 
@@ -135,17 +136,23 @@ class H2Exchange {
     if (req.timeoutMs > 0) {
       this.timer = setTimeout(() => this.fail(upstreamError('upstream timeout', UpstreamErrorCode.timeout)), req.timeoutMs);
     }
-    stream.on('response', (h) => this.onResponse(h));
+    stream.on('response', (h, flags) => this.onResponse(h, flags));
     stream.on('data', (chunk: Buffer) => {
       if (!this.done && !handler.onData(chunk)) stream.pause();
     });
     stream.on('trailers', (t) => {
       this.trailers = toFlat(t);
     });
-    stream.on('end', () => this.finish());
+    // node emits 'end' also when the peer resets the stream, so completion is decided on 'close' from the
+    // RST code: only NO_ERROR after the end of the body is a complete response.
+    stream.on('end', () => {
+      this.ended = true;
+    });
     stream.on('error', (err) => this.fail(connectErrorOf(session) ?? err));
     stream.on('close', () => {
-      if (!this.done) this.fail(connectErrorOf(session) ?? upstreamError(`upstream stream closed (code ${stream.rstCode})`, 'ERR_HTTP2_STREAM_RESET'));
+      if (this.done) return;
+      if (this.ended && (stream.rstCode === undefined || stream.rstCode === http2.constants.NGHTTP2_NO_ERROR)) this.finish();
+      else this.fail(connectErrorOf(session) ?? upstreamError(`upstream stream closed (code ${stream.rstCode})`, 'ERR_HTTP2_STREAM_RESET'));
     });
     if (body !== null) {
       stream.on('wantTrailers', () => {
@@ -159,7 +166,7 @@ class H2Exchange {
     }
   }
 
-  private onResponse(h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader): void {
+  private onResponse(h: http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader, flags: number): void {
     if (this.done) return;
     this.gotHeaders = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -168,6 +175,12 @@ class H2Exchange {
     const resume = () => {
       if (!stream.destroyed) stream.resume();
     };
+    if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0 && this.handler.onTrailersOnly !== undefined) {
+      // gRPC "trailers-only" answer: status and grpc-status in one HEADERS frame with END_STREAM.
+      this.done = true;
+      this.handler.onTrailersOnly(status, toFlat(h));
+      return;
+    }
     if (!this.handler.onHeaders(status, toFlat(h), resume, '')) stream.pause();
   }
 
