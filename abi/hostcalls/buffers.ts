@@ -43,6 +43,8 @@ export function bufferImports(vm: WasmVm) {
       // u32::MAX means "all": clamp rather than overflow.
       const from = Math.min(start, buf.length);
       const to = Math.min(buf.length, from + max);
+      // Nothing to copy: OK without touching the out-params (cpp-host); SDKs pre-zero them.
+      if (to === from) return 0;
       return vm.mem.output(ptrPtr >>> 0, sizePtr >>> 0, buf.subarray(from, to));
     },
 

@@ -139,16 +139,17 @@ test('empty outputs are written as 0/0 without calling the allocator', async () 
   const body = `
   (global $calls (mut i32) (i32.const 0))
   (func (export "malloc") (param $n i32) (result i32) (global.set $calls (i32.add (global.get $calls) (i32.const 1))) (i32.const 0x1000))
+  (data (i32.const 0x400) "k")
   (func (export "read")
     (i32.store (i32.const 0x100) (i32.const 77)) (i32.store (i32.const 0x104) (i32.const 77))
-    (i32.store (i32.const 0x80) (call $proxy_get_buffer_bytes (i32.const 0) (i32.const 0) (i32.const 10) (i32.const 0x100) (i32.const 0x104)))
+    (i32.store (i32.const 0x80) (call $proxy_get_header_map_value (i32.const 0) (i32.const 0x400) (i32.const 1) (i32.const 0x100) (i32.const 0x104)))
     (i32.store (i32.const 0x84) (global.get $calls)))`;
   const { plugin } = await loadWat(body, { allocator: 'none' });
   const s = plugin.httpStream(new RecordingStream());
-  s.ctx.buffers[0] = new Uint8Array(0);
+  s.ctx.maps[0] = [['k', '']];
   runOn(s, 'read');
   assert.deepEqual([u32(plugin, 0x80), u32(plugin, 0x100), u32(plugin, 0x104), u32(plugin, 0x84)], [0, 0, 0, 0]);
-  s.ctx.buffers[0] = Buffer.from('z');
+  s.ctx.maps[0] = [['k', 'z']];
   runOn(s, 'read');
   assert.deepEqual([u32(plugin, 0x80), u32(plugin, 0x100), u32(plugin, 0x104), u32(plugin, 0x84)], [0, 0x1000, 1, 1]);
 });

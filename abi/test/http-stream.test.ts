@@ -106,9 +106,10 @@ test('get_buffer_bytes clamps start/size (u32::MAX = all); unavailable = NOT_FOU
   assert.equal(outBytes(plugin, 0x100, 0x104).toString(), 'wor');
   runOn(s, 'get', 0, 6, 100);
   assert.equal(outBytes(plugin, 0x100, 0x104).toString(), 'world');
+  poke(plugin, 0x100, Buffer.from([1, 0, 0, 0, 2, 0, 0, 0]));
   runOn(s, 'get', 0, 50, 10);
   assert.equal(u32(plugin, 0x80), 0);
-  assert.deepEqual([u32(plugin, 0x100), u32(plugin, 0x104)], [0, 0], 'start past the end: empty, 0/0');
+  assert.deepEqual([u32(plugin, 0x100), u32(plugin, 0x104)], [1, 2], 'start past the end: OK, out-params untouched (cpp-host)');
   runOn(s, 'get', 1, 0, 10);
   assert.equal(u32(plugin, 0x80), 1, 'response body not available');
   runOn(s, 'get', 9, 0, 10);
