@@ -45,7 +45,7 @@ export class Remora {
   static async start(config: Config, options: RemoraOptions = {}): Promise<Remora> {
     const log = options.log ?? createLogger(config);
     const metrics = new PrometheusProxyMetrics();
-    const plugins = await startPlugins(config, { log, metrics: new PluginMetricSink(metrics.registry) });
+    const plugins = await startPlugins(config, { log, registry: metrics.registry, metrics: new PluginMetricSink(metrics.registry) });
     const proxy = new Proxy(config, { log, metrics, filters: plugins.filters });
     const remora = new Remora(config, log, metrics, plugins, proxy);
     try {
