@@ -1,11 +1,12 @@
 // Renders one bench run as bench/RESULTS.md.
 import type { BenchRun } from './run.ts';
-import { CHECK_HEAD, checkRows, markdownTable, TABLE_HEAD, tableRows, type Check } from './report.ts';
+import { CHECK_HEAD, checkRows, COST_LEGEND, markdownTable, TABLE_HEAD, tableRows, type Check } from './report.ts';
+import { othersPct } from './stats.ts';
 
 export function resultsMarkdown(run: BenchRun, cs: Check[]): string {
   const m = run.machine;
   const o = run.options;
-  const busyOthers = Math.max(0, ...run.results.flatMap((r) => r.samples.map((s) => ((s.machineBusySec - s.targetCpuSec - s.originCpuSec - s.wrkCpuSec) / s.durationSec) * 100)));
+  const busyOthers = Math.max(0, ...run.results.flatMap((r) => r.samples.map(othersPct)));
   const lines = [
     '# Benchmark results',
     '',
@@ -35,6 +36,8 @@ export function resultsMarkdown(run: BenchRun, cs: Check[]): string {
     '## Ratios and targets',
     '',
     markdownTable(CHECK_HEAD, checkRows(cs)),
+    '',
+    ...COST_LEGEND.split('\n').map((l) => `- ${l}`),
     '',
   ];
   if (run.skipped.length > 0) {

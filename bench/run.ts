@@ -9,18 +9,14 @@ import { fileURLToPath } from 'node:url';
 import { detectTools, machineInfo, missingToolsAdvice, type MachineInfo } from './machine.ts';
 import { probeResponse, startNginx } from './nginx.ts';
 import { parseOptions, type BenchOptions } from './options.ts';
-import { pluginTargets } from './plugins.ts';
+import { allTargets } from './catalog.ts';
 import { cpuSeconds, freePort, loadAverage, rssBytes, sleep, stopProcess } from './proc.ts';
-import { CHECK_HEAD, checkRows, checks, TABLE_HEAD, tableRows, textTable } from './report.ts';
+import { CHECK_HEAD, checkRows, checks, COST_LEGEND, TABLE_HEAD, tableRows, textTable } from './report.ts';
 import { resultsMarkdown } from './results-md.ts';
-import type { Sample, TargetResult } from './stats.ts';
+import { othersPct, type Sample, type TargetResult } from './stats.ts';
 import {
-  nginxDirect,
-  nginxProxy,
-  remoraTarget,
   startAddressPrintingScript,
   stopTarget,
-  undiciProxy,
   type RunningTarget,
   type SkippedTarget,
   type StartEnv,
@@ -56,18 +52,6 @@ async function startOrigin(env: StartEnv, useNginx: boolean, cpu: string | undef
   }
   const t = await startAddressPrintingScript(env, 'origin', join(root, 'bench', 'node-origin.ts'), [], cpu);
   return { port: t.port, pid: t.pid, kind: 'node', stop: () => stopTarget(t) };
-}
-
-async function allTargets(hasNginx: boolean, wanted: (id: string) => boolean): Promise<(Target | SkippedTarget)[]> {
-  const skipNginx = 'nginx is not installed (apt-get install -y nginx)';
-  return [
-    hasNginx ? nginxDirect : { id: nginxDirect.id, label: nginxDirect.label, skipped: skipNginx },
-    hasNginx ? nginxProxy : { id: nginxProxy.id, label: nginxProxy.label, skipped: skipNginx },
-    undiciProxy,
-    remoraTarget({ id: 'remora', label: 'Remora, no plugins, access log off', kind: 'remora', accessLog: false }),
-    remoraTarget({ id: 'remora-accesslog', label: 'Remora, no plugins, access log on (to a file)', kind: 'remora-accesslog', accessLog: true }),
-    ...(await pluginTargets(root, wanted)),
-  ];
 }
 
 async function measure(t: Target, r: RunningTarget, origin: Origin, conns: number, durationSec: number, cpuLoad: string | undefined, rep: number): Promise<Sample> {
@@ -165,7 +149,7 @@ async function main(): Promise<number> {
     if (origin.kind === 'node') console.log('origin: node:http fallback (nginx missing); proxies are measured against a slower origin');
 
     const wanted = (id: string) => o.only.length === 0 || o.only.includes(id);
-    for (const t of await allTargets(tools.nginx, wanted)) {
+    for (const t of await allTargets(root, tools.nginx, wanted)) {
       if (!wanted(t.id)) continue;
       if ('skipped' in t) {
         skipped.push(t);
@@ -238,7 +222,9 @@ async function main(): Promise<number> {
   console.log('');
   console.log(textTable(CHECK_HEAD, checkRows(cs)));
   for (const s of skipped) console.log(`skipped: ${s.id}: ${s.skipped}`);
-  console.log('\nµs per request = (1/rps_with − 1/rps_base)·1e6 (the target is CPU-bound on one core); "cpu" = measured target CPU time per request, with − base.');
+  console.log(COST_LEGEND);
+  const others = Math.max(0, ...results.flatMap((r) => r.samples.map(othersPct)));
+  if (others > 20) console.log(`\nnote: other processes used up to ${others.toFixed(0)}% of a core during the runs (shared machine): figures are noisy; re-run when the machine is quiet.`);
 
   const outDir = join(root, 'bench', 'out');
   mkdirSync(outDir, { recursive: true });

@@ -53,6 +53,11 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** CPU used during a sample by processes outside the benchmark, in % of one core. */
+export function othersPct(s: Sample): number {
+  return Math.max(0, ((s.machineBusySec - s.targetCpuSec - s.originCpuSec - s.wrkCpuSec) / s.durationSec) * 100);
+}
+
 export function cell(r: TargetResult, conns: number): Cell | undefined {
   const ss = r.samples.filter((s) => s.conns === conns);
   if (ss.length === 0) return undefined;
@@ -63,9 +68,7 @@ export function cell(r: TargetResult, conns: number): Cell | undefined {
     p99Ms: median(ss.map((s) => s.p99Ms)),
     cpuUsPerReq: median(ss.map((s) => (s.requests > 0 ? (s.targetCpuSec / s.requests) * 1e6 : NaN))),
     targetCpuPct: median(ss.map((s) => (s.targetCpuSec / s.durationSec) * 100)),
-    otherCpuPct: Math.max(
-      ...ss.map((s) => Math.max(0, ((s.machineBusySec - s.targetCpuSec - s.originCpuSec - s.wrkCpuSec) / s.durationSec) * 100)),
-    ),
+    otherCpuPct: Math.max(...ss.map(othersPct)),
     non2xx: ss.reduce((a, s) => a + s.non2xx, 0),
     socketErrors: ss.reduce((a, s) => a + s.socketErrors, 0),
   };

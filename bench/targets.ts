@@ -16,6 +16,8 @@ export interface StartEnv {
   originPort: number;
   /** CPU the target is pinned to (undefined: unpinned). */
   cpu: string | undefined;
+  /** Extra flags for Node targets (e.g. --cpu-prof when profiling). */
+  nodeFlags?: string[];
   freePort(): Promise<number>;
 }
 
@@ -83,7 +85,7 @@ export async function startAddressPrintingScript(
   script: string,
   args: string[],
   cpu: string | undefined,
-  nodeFlags: string[] = [],
+  nodeFlags: string[] = env.nodeFlags ?? [],
 ): Promise<RunningTarget> {
   const dir = dirFor(env, id);
   const logFile = join(dir, 'stdout.log');
@@ -128,7 +130,7 @@ export function remoraTarget(opts: {
     expectHeader: opts.expectHeader,
     async start(env) {
       const r = await startRemora(
-        { root: env.root, dir: dirFor(env, opts.id), node: env.node, cpu: env.cpu },
+        { root: env.root, dir: dirFor(env, opts.id), node: env.node, cpu: env.cpu, nodeFlags: env.nodeFlags },
         { originPort: env.originPort, accessLog: opts.accessLog, plugins: opts.plugins ?? [], routePlugins },
       );
       return { pid: r.child.pid!, port: r.port, child: r.child };
