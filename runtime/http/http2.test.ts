@@ -291,7 +291,7 @@ describe('TLS termination', () => {
   it('serves HTTP/1.1 when ALPN picks http/1.1', async () => {
     const body = await new Promise<string>((resolve, reject) => {
       https
-        .get(`https://127.0.0.1:${p.port()}/over-h1`, { rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], agent: false }, (res) => {
+        .get(`https://127.0.0.1:${p.port()}/over-h1`, { rejectUnauthorized: false, ALPNProtocols: ['http/1.1'], agent: false } as https.RequestOptions, (res) => {
           let b = '';
           res.on('data', (c) => (b += c));
           res.on('end', () => resolve(b));

@@ -1,6 +1,6 @@
 // Opaque TCP through TcpFilters: downstream bytes pass the filters in order, upstream bytes in reverse order.
-// A filter returning Stop keeps the bytes at its position; the next call (new data or resume) hands it the
-// accumulated bytes, as proxy-wasm network filters expect.
+// A filter returning Stop keeps the bytes at its position; new data calls it again with everything held so
+// far (proxy-wasm: "the next on_*_data call shows the accumulated size"); resume() passes the held bytes on.
 import type * as net from 'node:net';
 import type { ConnectionInfo, TcpConnectionControl, TcpFilter } from '../filter/types.ts';
 import { FilterStatus } from '../filter/types.ts';
@@ -148,10 +148,6 @@ export class FilteredTcp implements TcpConnectionControl {
         data = data.length === 0 ? held : Buffer.concat([held, data]);
         flow.held[pos] = undefined;
       }
-      if (flow.stopped[pos] && !(eos && data.length === 0)) {
-        flow.held[pos] = data;
-        return;
-      }
       const f = this.filterAt(flow, pos);
       const buf = { bytes: data };
       const status = this.safe(() =>
@@ -164,6 +160,7 @@ export class FilteredTcp implements TcpConnectionControl {
         flow.stopped[pos] = true;
         return;
       }
+      flow.stopped[pos] = false;
     }
     this.sink(flow, data);
   }
