@@ -22,9 +22,11 @@ class RemoraRun {
   readonly lines: LogLine[] = [];
   private waiters: Array<() => void> = [];
   stderr = '';
+  private readonly closed: Promise<number | null>;
 
   constructor(configFile: string) {
     this.child = spawn(process.execPath, [BIN, 'run', '-c', configFile], { stdio: 'pipe', env: { ...process.env, REMORA_LOG: 'info' } });
+    this.closed = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
     let buffered = '';
     this.child.stdout.on('data', (c: Buffer) => {
       buffered += c.toString();
@@ -61,9 +63,9 @@ class RemoraRun {
     }
   }
 
+  /** Resolves with the exit code once the process ended and its output was read to the end. */
   exited(): Promise<number | null> {
-    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
-    return new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
+    return this.closed;
   }
 }
 
@@ -172,5 +174,28 @@ clusters:
     remora.child.kill('SIGTERM');
     assert.equal(await remora.exited(), 0);
     assert.ok(remora.lines.some((l) => l.msg === 'remora stopped'));
+  });
+});
+
+describe('remora run on a taken port', () => {
+  it('exits 1 naming the port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'remora-taken-'));
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const port = (squatter.address() as AddressInfo).port;
+    try {
+      const file = join(dir, 'remora.yaml');
+      writeFileSync(file, `admin: { address: 127.0.0.1:0 }
+listeners: [{ name: main, address: "127.0.0.1:${port}", defaultCluster: app }]
+clusters: [{ name: app, endpoints: ["127.0.0.1:9"] }]
+`);
+      const run = new RemoraRun(file);
+      assert.equal(await run.exited(), 1);
+      assert.match(run.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: port ${port} is already in use`));
+      assert.ok(!run.lines.some((l) => l.msg === 'remora ready'));
+    } finally {
+      squatter.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

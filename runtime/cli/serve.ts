@@ -33,8 +33,9 @@ export async function serve(file: string, config: Config, hooks: ServeHooks = {}
     remora = await Remora.start(config, { log });
   } catch (e) {
     const bad = e instanceof ConfigError;
-    log.fatal({ err: (e as Error).message }, 'remora failed to start');
-    process.stderr.write(`${bad ? '' : 'remora: '}${(e as Error).message}\n`);
+    const message = startFailure(e as NodeJS.ErrnoException);
+    log.fatal({ err: message }, 'remora failed to start');
+    process.stderr.write(`${bad ? '' : 'remora: '}${message}\n`);
     await hooks.stopped?.();
     process.exit(bad ? EXIT_BAD_INPUT : EXIT_RUNTIME);
   }
@@ -87,4 +88,15 @@ async function reload(remora: Remora, file: string): Promise<void> {
   } catch (e) {
     remora.log.error({ config: file, error: (e as Error).message, serving: 'previous config' }, 'config reload failed');
   }
+}
+
+/** A start failure in words a user can act on (a taken port names the port). */
+function startFailure(e: NodeJS.ErrnoException & { address?: string; port?: number }): string {
+  if (e.code === 'EADDRINUSE' && e.port !== undefined) {
+    return `cannot listen on ${e.address ?? ''}:${e.port}: port ${e.port} is already in use`;
+  }
+  if (e.code === 'EACCES' && e.port !== undefined) {
+    return `cannot listen on ${e.address ?? ''}:${e.port}: permission denied (ports below 1024 need privileges)`;
+  }
+  return e.message;
 }
