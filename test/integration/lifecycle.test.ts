@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { basename } from 'node:path';
 import { test } from 'node:test';
-import { startRemora } from '../support/remora.ts';
+import { logLevel, startRemora } from '../support/remora.ts';
 import { eventually, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig, singleClusterConfig } from '../support/config.ts';
 import { startHttp1Upstream, type EchoReply } from '../support/upstreams.ts';
@@ -80,7 +80,7 @@ test('SIGHUP with a broken config logs the error and keeps serving with the old 
   }));
   const file = basename(remora.configPath);
   const logged = await remora.waitForLog((line) =>
-    remora.logs().indexOf(line) >= logCount && Number(line.level) >= 40 && JSON.stringify(line).includes(file), 8000);
+    remora.logs().indexOf(line) >= logCount && logLevel(line) >= 40 && JSON.stringify(line).includes(file), 8000);
   assert.match(JSON.stringify(logged), /no-such-cluster|cluster/);
 
   const reply = await httpRequest(port, { path: '/after' });
@@ -91,7 +91,7 @@ test('SIGHUP with a broken config logs the error and keeps serving with the old 
   // And a YAML syntax error.
   remora.reload('listeners: [ {\n');
   await remora.waitForLog((line) =>
-    remora.logs().indexOf(line) >= logCount && Number(line.level) >= 40 && line !== logged && JSON.stringify(line).includes(file), 8000);
+    remora.logs().indexOf(line) >= logCount && logLevel(line) >= 40 && line !== logged && JSON.stringify(line).includes(file), 8000);
   assert.equal((await httpRequest(port, { path: '/after-yaml' })).status, 200);
   assert.equal(remora.process.exitCode, null);
 });

@@ -30,8 +30,8 @@ describe('route matching', () => {
         { name: 'regex', match: { pathRegex: '/items/[0-9]+' }, cluster: 'c' },
         { name: 'method-post', match: { path: '/m', method: 'POST' }, cluster: 'a' },
         { name: 'method-any', match: { path: '/m' }, cluster: 'b' },
-        { name: 'canary', match: { pathPrefix: '/h', headers: { 'x-canary': '1' } }, cluster: 'c' },
-        { name: 'no-canary', match: { pathPrefix: '/h' }, cluster: 'a' },
+        { name: 'canary', match: { pathPrefix: '/hdr', headers: { 'x-canary': '1' } }, cluster: 'c' },
+        { name: 'no-canary', match: { pathPrefix: '/hdr' }, cluster: 'a' },
         { name: 'host', match: { pathPrefix: '/host', host: 'example.svc' }, cluster: 'b' },
         { name: 'other-host', match: { pathPrefix: '/host' }, cluster: 'c' },
         { name: 'first', match: { pathPrefix: '/first' }, cluster: 'a' },
@@ -81,9 +81,9 @@ describe('route matching', () => {
   });
 
   test('header match requires the exact value', TIMEOUT, async () => {
-    assert.equal(await upstreamFor('/h', { headers: { 'x-canary': '1' } }), 'c');
-    assert.equal(await upstreamFor('/h', { headers: { 'x-canary': '2' } }), 'a');
-    assert.equal(await upstreamFor('/h'), 'a');
+    assert.equal(await upstreamFor('/hdr', { headers: { 'x-canary': '1' } }), 'c');
+    assert.equal(await upstreamFor('/hdr', { headers: { 'x-canary': '2' } }), 'a');
+    assert.equal(await upstreamFor('/hdr'), 'a');
   });
 
   test('host match ignores the port and case of the Host header', TIMEOUT, async () => {

@@ -204,3 +204,12 @@ export function cleanupList(): CleanupScope & { run(): Promise<void> } {
     },
   };
 }
+
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
+
+/** Numeric pino level of a log line, whether pino printed it as a number or a label. */
+export function logLevel(line: Record<string, unknown>): number {
+  const level = line.level;
+  if (typeof level === 'number') return level;
+  return LEVELS[String(level)] ?? 0;
+}

@@ -114,9 +114,15 @@ export function standardHandler(name: string): Handler {
       const body = patternBytes(n, Number(url.searchParams.get('seed') ?? '1'));
       req.resume();
       req.on('end', () => {
-        if (url.searchParams.get('chunked') !== '1') res.setHeader('content-length', String(n));
         res.setHeader('content-type', 'application/octet-stream');
-        res.end(body);
+        if (url.searchParams.get('chunked') === '1') {
+          // write() before end(): node would otherwise compute a content-length itself.
+          res.write(body);
+          res.end();
+        } else {
+          res.setHeader('content-length', String(n));
+          res.end(body);
+        }
       });
       return;
     }
