@@ -1,6 +1,7 @@
 // Remora targets with plugins. The header-adding plugin is the bench's own (bench/plugins/
 // add-header, built with the SDK); the first-party plugins come from plugins/*/build/. Each
 // target is skipped with the reason when its .wasm cannot be had.
+import { createSign, generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBenchPlugin } from './bench-plugins.ts';
@@ -9,8 +10,100 @@ import { remoraTarget, type SkippedTarget, type Target } from './targets.ts';
 
 type Entry = Target | SkippedTarget;
 
-function firstExisting(root: string, candidates: string[]): string | undefined {
-  return candidates.map((c) => join(root, c)).find((p) => existsSync(p));
+/** plugins/<name>/build/<name>.wasm, built with plugins/build.ts when missing. */
+async function firstPartyWasm(root: string, name: string): Promise<{ path: string } | { skipped: string }> {
+  const path = join(root, 'plugins', name, 'build', `${name}.wasm`);
+  if (existsSync(path)) return { path };
+  const build = join(root, 'plugins', 'build.ts');
+  if (!existsSync(join(root, 'plugins', name, 'assembly', 'index.ts')) || !existsSync(build)) {
+    return { skipped: `plugins/${name} is not in this tree (no plugins/${name}/assembly/index.ts)` };
+  }
+  try {
+    const { buildPlugin } = (await import(build)) as { buildPlugin(n: string): Promise<{ out: string }> };
+    return { path: (await buildPlugin(name)).out };
+  } catch (e) {
+    return { skipped: `building plugins/${name} failed: ${(e as Error).message.split('\n')[0]}` };
+  }
+}
+
+const b64url = (x: string | Buffer) => Buffer.from(x).toString('base64url');
+
+/** A fresh RS256 key pair: the JWKS for the auth plugin's config and a valid token for the load. */
+export function rs256Fixture(): { jwks: { keys: object[] }; token: string } {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'bench', alg: 'RS256', use: 'sig' };
+  const now = Math.floor(Date.now() / 1000);
+  const header = b64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'bench' }));
+  const claims = b64url(JSON.stringify({ iss: 'https://bench.remora/', aud: 'bench', sub: 'wrk', iat: now, exp: now + 86_400 }));
+  const input = `${header}.${claims}`;
+  const sig = createSign('sha256').update(input).sign(privateKey).toString('base64url');
+  return { jwks: { keys: [jwk] }, token: `${input}.${sig}` };
+}
+
+interface FirstParty {
+  id: string;
+  name: string;
+  label: string;
+  config: () => { config: unknown; headers?: Record<string, string>; expectHeader?: [string, string] };
+}
+
+const FIRST_PARTY: FirstParty[] = [
+  {
+    id: 'remora-header-router',
+    name: 'header-router',
+    label: 'Remora + header-router (header rule sets a request header)',
+    config: () => ({
+      config: { rules: [{ name: 'canary', when: [{ header: 'x-canary', exact: '1' }], setHeaders: { 'x-variant': 'canary' } }] },
+      headers: { 'x-canary': '1' },
+    }),
+  },
+  {
+    id: 'remora-rate-limit',
+    name: 'rate-limit',
+    label: 'Remora + rate-limit (one bucket by address, never empty)',
+    config: () => ({
+      config: { keyBy: 'address', limit: { requestsPerUnit: 1_000_000_000, unit: 'second', burst: 1_000_000_000 } },
+      expectHeader: ['ratelimit-limit', '1000000000'],
+    }),
+  },
+  {
+    id: 'remora-auth-rs256',
+    name: 'auth',
+    label: 'Remora + auth (RS256 JWT verified per request)',
+    config: () => {
+      const { jwks, token } = rs256Fixture();
+      return {
+        config: { realm: 'bench', jwt: { jwks, issuers: ['https://bench.remora/'], audiences: ['bench'] } },
+        headers: { authorization: `Bearer ${token}` },
+        expectHeader: undefined,
+      };
+    },
+  },
+];
+
+async function firstPartyTargets(root: string, wanted: (id: string) => boolean): Promise<Entry[]> {
+  const out: Entry[] = [];
+  for (const fp of FIRST_PARTY) {
+    if (!wanted(fp.id)) continue;
+    const wasm = await firstPartyWasm(root, fp.name);
+    if ('skipped' in wasm) {
+      out.push({ id: fp.id, label: fp.label, skipped: wasm.skipped });
+      continue;
+    }
+    const c = fp.config();
+    out.push(
+      remoraTarget({
+        id: fp.id,
+        label: fp.label,
+        kind: 'remora-plugins',
+        accessLog: false,
+        plugins: [{ name: fp.name, path: wasm.path, config: c.config }],
+        headers: c.headers,
+        expectHeader: c.expectHeader,
+      }),
+    );
+  }
+  return out;
 }
 
 async function headerPluginTargets(root: string): Promise<Entry[]> {
@@ -46,6 +139,6 @@ async function headerPluginTargets(root: string): Promise<Entry[]> {
 export async function pluginTargets(root: string, wanted: (id: string) => boolean): Promise<Entry[]> {
   const out: Entry[] = [];
   if (wanted('remora-1plugin') || wanted('remora-3plugins')) out.push(...(await headerPluginTargets(root)));
-  void firstExisting;
+  out.push(...(await firstPartyTargets(root, wanted)));
   return out;
 }
