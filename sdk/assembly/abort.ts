@@ -1,6 +1,7 @@
 // Replacements for the two non-standard imports AssemblyScript would otherwise emit (`env.abort`,
 // `env.seed`), which Envoy does not provide. The build wires them with
 //   --use abort=~lib/@remora/sdk/assembly/abort/remora_abort --use seed=~lib/@remora/sdk/assembly/abort/remora_seed
+import { decimal } from "./memory";
 import { proxy_log, proxy_get_current_time_nanoseconds } from "./imports";
 
 /**
@@ -10,7 +11,7 @@ import { proxy_log, proxy_get_current_time_nanoseconds } from "./imports";
  */
 export function remora_abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
   let text = "abort: " + (message === null ? "" : message);
-  if (fileName !== null) text += " at " + fileName + ":" + line.toString() + ":" + column.toString();
+  if (fileName !== null) text += " at " + fileName + ":" + decimal(line) + ":" + decimal(column);
   const bytes = String.UTF8.encode(text);
   proxy_log(5, changetype<usize>(bytes), <usize>bytes.byteLength);
   unreachable();

@@ -2,7 +2,7 @@
 // Model (as in Envoy): one VM -> one RootContext per configured plugin -> one HttpContext per request.
 import { proxy_http_call, proxy_set_effective_context, proxy_set_tick_period_milliseconds, proxy_done, proxy_continue_stream } from "./imports";
 import { Action, BufferType, MapType, StreamType, WasmResult } from "./enums";
-import { Header, OUT_VALUE, utf8, ptrOf, serializePairs } from "./memory";
+import { Header, OUT_VALUE, utf8, ptrOf, serializePairs, decimal } from "./memory";
 import { Body, HeaderMap } from "./http";
 import { log } from "./log";
 
@@ -120,9 +120,8 @@ export function findRootFactory(rootId: string): RootFactory | null {
   return null;
 }
 
-/** Live contexts by id. */
-export const roots = new Map<u32, RootContext>();
-export const streams = new Map<u32, HttpContext>();
+/** Live root and HTTP contexts by id (one map: each generic instance costs code in every plugin). */
+export const contexts = new Map<u32, BaseContext>();
 
 /** The context whose callback is running: the owner of httpCall()s made now. */
 export let currentContext: BaseContext | null = null;
@@ -174,9 +173,10 @@ export class HttpCallResponse {
 export type HttpCallCallback = (origin: BaseContext, response: HttpCallResponse) => void;
 
 class PendingCall {
-  constructor(public origin: BaseContext, public callback: HttpCallCallback) {}
+  constructor(public token: u32, public origin: BaseContext, public callback: HttpCallCallback) {}
 }
-const pendingCalls = new Map<u32, PendingCall>();
+/** Outstanding calls, oldest first; few at a time, so a list beats another Map instance. */
+const pendingCalls = new Array<PendingCall>();
 
 /**
  * Sends an HTTP request to `cluster` (a cluster name from the proxy config, not a URL). `headers` must
@@ -204,26 +204,30 @@ export function httpCall(cluster: string, headers: Header[], body: ArrayBuffer |
   const status = proxy_http_call(ptrOf(upstream), <usize>upstream.byteLength, ptrOf(h), <usize>h.byteLength,
     bodyPtr, bodySize, ptrOf(t), <usize>t.byteLength, timeoutMs, OUT_VALUE);
   if (status != WasmResult.Ok) return <WasmResult>status;
-  pendingCalls.set(load<u32>(OUT_VALUE), new PendingCall(origin, callback));
+  pendingCalls.push(new PendingCall(load<u32>(OUT_VALUE), origin, callback));
   return WasmResult.Ok;
 }
 
 /** Number of httpCalls whose response has not arrived yet. */
 export function pendingHttpCalls(): i32 {
-  return pendingCalls.size;
+  return pendingCalls.length;
 }
 
 function dispatchHttpCallResponse(response: HttpCallResponse): void {
-  if (!pendingCalls.has(response.token)) {
-    log.warn("http call response for unknown token " + response.token.toString());
+  let index = -1;
+  for (let i = 0; i < pendingCalls.length; i++) {
+    if (pendingCalls[i].token == response.token) { index = i; break; }
+  }
+  if (index < 0) {
+    log.warn("http call response for unknown token " + decimal(response.token));
     return;
   }
-  const pending = pendingCalls.get(response.token);
-  pendingCalls.delete(response.token);
+  const pending = pendingCalls[index];
+  pendingCalls.splice(index, 1);
   const origin = pending.origin;
   if (!(origin instanceof RootContext)) {
     // The calling stream may be gone (client went away): its callback has nothing left to act on.
-    if (!streams.has(origin.id)) return;
+    if (!contexts.has(origin.id)) return;
     proxy_set_effective_context(origin.id);
   }
   const previous = currentContext;

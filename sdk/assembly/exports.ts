@@ -2,14 +2,32 @@
 //   export * from "@remora/sdk/assembly/exports";
 // Each callback finds the context by id and calls the author's overridable method.
 import { Action, BufferType } from "./enums";
-import { allocateForHost, fromUtf8 } from "./memory";
+import { allocateForHost, fromUtf8, decimal } from "./memory";
 import { Body } from "./http";
 import { log } from "./log";
 import { getPropertyString } from "./properties";
 import {
-  RootContext, HttpContext, HttpCallResponse, roots, streams, findRootFactory, setCurrentContext,
+  BaseContext, RootContext, HttpContext, HttpCallResponse, contexts, findRootFactory, setCurrentContext,
 } from "./context";
 import "./abort";
+
+// ---- garbage collection --------------------------------------------------------------------
+// Plugins build with `--runtime minimal`: no shadow stack (smaller, faster code), and the GC runs only
+// when we call it. Every callback the host makes is top level (the ABI never re-enters a plugin
+// except for the allocator), so the tail of a callback has no live references outside globals:
+// a safe point. Collect when memory grew, or every COLLECT_EVERY callbacks.
+const COLLECT_EVERY: u32 = 256;
+let callbacksSinceCollect: u32 = 0;
+let pagesAtCollect: i32 = 0;
+
+function afterCallback(): void {
+  if (ASC_RUNTIME != 1) return; // incremental collects by itself; stub never frees
+  callbacksSinceCollect++;
+  if (memory.size() == pagesAtCollect && callbacksSinceCollect < COLLECT_EVERY) return;
+  __collect();
+  callbacksSinceCollect = 0;
+  pagesAtCollect = memory.size();
+}
 
 /** ABI marker: the host reads the version from this export's name. */
 export function proxy_abi_version_0_2_1(): void {}
@@ -39,120 +57,146 @@ export function proxy_on_context_create(contextId: u32, parentId: u32): void {
     const factory = findRootFactory(rootId);
     const root = factory === null ? new UnregisteredRoot(contextId) : factory(contextId);
     root.rootId = rootId;
-    roots.set(contextId, root);
+    contexts.set(contextId, root);
+    afterCallback();
     return;
   }
-  if (!roots.has(parentId)) {
-    log.error("stream context " + contextId.toString() + " has unknown root " + parentId.toString());
+  const parent = find(parentId);
+  if (!(parent instanceof RootContext)) {
+    log.error("stream context " + decimal(contextId) + " has unknown root " + decimal(parentId));
     return;
   }
-  const root = roots.get(parentId);
+  const root = changetype<RootContext>(parent);
   setCurrentContext(root);
-  streams.set(contextId, root.newHttpContext(contextId));
+  contexts.set(contextId, root.newHttpContext(contextId));
+  afterCallback();
 }
 
 function readConfiguration(bufferType: BufferType): string {
   return fromUtf8(new Body(bufferType).get());
 }
 
-function root(contextId: u32): RootContext | null {
-  if (!roots.has(contextId)) return null;
-  const r = roots.get(contextId);
-  setCurrentContext(r);
-  return r;
+function find(contextId: u32): BaseContext | null {
+  return contexts.has(contextId) ? contexts.get(contextId) : null;
 }
 
+/** The root context `contextId`, made current; null for unknown ids or streams. */
+function root(contextId: u32): RootContext | null {
+  const c = find(contextId);
+  if (!(c instanceof RootContext)) return null;
+  setCurrentContext(c);
+  return changetype<RootContext>(c);
+}
+
+/** The HTTP context `contextId`, made current; null for unknown ids or roots. */
 function stream(contextId: u32): HttpContext | null {
-  if (!streams.has(contextId)) return null;
-  const s = streams.get(contextId);
-  setCurrentContext(s);
-  return s;
+  const c = find(contextId);
+  if (!(c instanceof HttpContext)) return null;
+  setCurrentContext(c);
+  return changetype<HttpContext>(c);
 }
 
 export function proxy_on_vm_start(contextId: u32, vmConfigurationSize: u32): bool {
   const r = root(contextId);
-  if (r === null) return false;
-  return r.onVmStart(vmConfigurationSize == 0 ? "" : readConfiguration(BufferType.VmConfiguration));
+  const ok = r !== null && r.onVmStart(vmConfigurationSize == 0 ? "" : readConfiguration(BufferType.VmConfiguration));
+  afterCallback();
+  return ok;
 }
 
 export function proxy_on_configure(contextId: u32, configurationSize: u32): bool {
   const r = root(contextId);
-  if (r === null) return false;
-  return r.onConfigure(configurationSize == 0 ? "" : readConfiguration(BufferType.PluginConfiguration));
+  const ok = r !== null && r.onConfigure(configurationSize == 0 ? "" : readConfiguration(BufferType.PluginConfiguration));
+  afterCallback();
+  return ok;
 }
 
 export function proxy_on_tick(contextId: u32): void {
   const r = root(contextId);
   if (r !== null) r.onTick();
+  afterCallback();
 }
 
 export function proxy_on_queue_ready(contextId: u32, queueId: u32): void {
   const r = root(contextId);
   if (r !== null) r.onQueueReady(queueId);
+  afterCallback();
 }
 
 export function proxy_on_http_call_response(contextId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
   const r = root(contextId);
   if (r !== null) r.onHttpCallResponse(new HttpCallResponse(token, headerCount, bodySize, trailerCount));
+  afterCallback();
 }
 
 export function proxy_on_request_headers(contextId: u32, headerCount: u32, endOfStream: u32): Action {
   const s = stream(contextId);
-  return s === null ? Action.Continue : s.onRequestHeaders(headerCount, endOfStream != 0);
+  const action = s === null ? Action.Continue : s.onRequestHeaders(headerCount, endOfStream != 0);
+  afterCallback();
+  return action;
 }
 
 export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream: u32): Action {
   const s = stream(contextId);
-  return s === null ? Action.Continue : s.onRequestBody(bodySize, endOfStream != 0);
+  const action = s === null ? Action.Continue : s.onRequestBody(bodySize, endOfStream != 0);
+  afterCallback();
+  return action;
 }
 
 export function proxy_on_request_trailers(contextId: u32, trailerCount: u32): Action {
   const s = stream(contextId);
-  return s === null ? Action.Continue : s.onRequestTrailers(trailerCount);
+  const action = s === null ? Action.Continue : s.onRequestTrailers(trailerCount);
+  afterCallback();
+  return action;
 }
 
 export function proxy_on_response_headers(contextId: u32, headerCount: u32, endOfStream: u32): Action {
   const s = stream(contextId);
-  return s === null ? Action.Continue : s.onResponseHeaders(headerCount, endOfStream != 0);
+  const action = s === null ? Action.Continue : s.onResponseHeaders(headerCount, endOfStream != 0);
+  afterCallback();
+  return action;
 }
 
 export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStream: u32): Action {
   const s = stream(contextId);
-  return s === null ? Action.Continue : s.onResponseBody(bodySize, endOfStream != 0);
+  const action = s === null ? Action.Continue : s.onResponseBody(bodySize, endOfStream != 0);
+  afterCallback();
+  return action;
 }
 
 export function proxy_on_response_trailers(contextId: u32, trailerCount: u32): Action {
   const s = stream(contextId);
-  return s === null ? Action.Continue : s.onResponseTrailers(trailerCount);
+  const action = s === null ? Action.Continue : s.onResponseTrailers(trailerCount);
+  afterCallback();
+  return action;
 }
 
 export function proxy_on_log(contextId: u32): void {
   const s = stream(contextId);
   if (s !== null) s.onLog();
+  afterCallback();
 }
 
 export function proxy_on_done(contextId: u32): bool {
+  let finished = true;
   const s = stream(contextId);
   if (s !== null) {
     s.onDone();
-    return true;
+  } else {
+    const r = root(contextId);
+    if (r !== null) finished = r.onDone();
   }
-  const r = root(contextId);
-  return r === null ? true : r.onDone();
+  afterCallback();
+  return finished;
 }
 
 export function proxy_on_delete(contextId: u32): void {
-  const s = stream(contextId);
-  if (s !== null) {
-    s.onDelete();
-    streams.delete(contextId);
-    return;
-  }
-  const r = root(contextId);
-  if (r !== null) {
-    r.onDelete();
-    roots.delete(contextId);
+  const c = find(contextId);
+  if (c !== null) {
+    setCurrentContext(c);
+    if (c instanceof HttpContext) changetype<HttpContext>(c).onDelete();
+    else if (c instanceof RootContext) changetype<RootContext>(c).onDelete();
+    contexts.delete(contextId);
   }
   setCurrentContext(null);
+  afterCallback();
 }
-

@@ -18,8 +18,12 @@
 //   }
 //   registerRoot("add_header", (id: u32): RootContext => new AddHeaderRoot(id));
 //
-// Build with `remora plugin build` (asc -O3 --runtime incremental --exportStart _initialize
-// --use abort=remora_abort --use seed=remora_seed).
+// Build with `remora plugin build`, or programmatically with `compilePlugin` from sdk/cli/compile.ts.
+// The asc flags matter (PLUGIN_ASC_FLAGS there): -O3s --converge --noAssert --runtime minimal
+// --exportStart _initialize --use abort=~lib/@remora/sdk/assembly/abort/remora_abort
+// --use seed=~lib/@remora/sdk/assembly/abort/remora_seed. Without the `--use` flags the module imports
+// `env.abort`, which neither Envoy nor Remora provide; with another runtime than `minimal` the SDK's
+// collection at callback ends is skipped (incremental collects on its own, at a size/speed cost).
 
 export { WasmResult, Action, LogLevel, BufferType, MapType, StreamType, MetricType } from "./enums";
 export { Header } from "./memory";

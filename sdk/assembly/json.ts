@@ -3,6 +3,7 @@
 // plugin; json-as needs a compiler transform in every build. Configs are small, so objects keep their
 // keys in order and look them up linearly.
 
+import { decimal } from "./memory";
 export enum JsonKind {
   Null = 0,
   Bool = 1,
@@ -117,7 +118,7 @@ class Parser {
   constructor(public text: string) {}
 
   fail(message: string): JsonValue | null {
-    if (this.error.length == 0) this.error = message + " at offset " + this.pos.toString();
+    if (this.error.length == 0) this.error = message + " at offset " + decimal(this.pos);
     return null;
   }
 

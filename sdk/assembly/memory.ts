@@ -105,3 +105,14 @@ export function deserializePairs(buffer: ArrayBuffer): Header[] {
   }
   return result;
 }
+
+/** Decimal text of `n` (smaller than the std toString, which brings lookup tables into every plugin). */
+export function decimal(n: u32): string {
+  if (n == 0) return "0";
+  let s = "";
+  while (n > 0) {
+    s = String.fromCharCode(0x30 + <i32>(n % 10)) + s;
+    n /= 10;
+  }
+  return s;
+}
