@@ -109,8 +109,6 @@ export class HttpExchange implements UpstreamHandler {
       this.startWithFilters(route);
       return;
     }
-    this.runtime.metrics.requestStart(this.labels);
-    this.counted = true;
     if (route === undefined) {
       this.errorReply(404, ProxyError.noRoute);
       return;
@@ -123,6 +121,9 @@ export class HttpExchange implements UpstreamHandler {
     const name = pickCluster(route);
     const cluster = this.snapshot.clusters.get(name);
     this.labels.cluster = name;
+    // Counted once the labels are final, so requestStart and requestEnd hit the same series.
+    this.runtime.metrics.requestStart(this.labels);
+    this.counted = true;
     if (cluster === undefined) {
       this.errorReply(503, ProxyError.noCluster);
       return;
@@ -323,7 +324,9 @@ export class HttpExchange implements UpstreamHandler {
     if (this.cluster !== undefined) this.cluster.requestDone();
     if (this.bytesIn === 0 && this.head.contentLength > 0) this.bytesIn = this.head.contentLength;
     const rt = this.runtime;
-    if (this.counted) rt.metrics.requestEnd(this.labels, this.status, durationMs, this.proxyError);
+    // Requests answered before a cluster was picked (no route, filter replies) start and end here.
+    if (!this.counted) rt.metrics.requestStart(this.labels);
+    rt.metrics.requestEnd(this.labels, this.status, durationMs, this.proxyError);
     if (this.snapshot.accessLog) {
       rt.log.info(
         {
@@ -350,8 +353,6 @@ export class HttpExchange implements UpstreamHandler {
   private startWithFilters(route: Route): void {
     const chain = new FilterChain(this, route.plugins);
     this.chain = chain;
-    this.runtime.metrics.requestStart(this.labels);
-    this.counted = true;
     const req = this.req;
     const hasBody = this.head.hasBody;
     chain.requestHeaders(flatToRequestMap(this.head, this.scheme), !hasBody);
@@ -384,7 +385,6 @@ export class HttpExchange implements UpstreamHandler {
       this.chainBody = new PassThrough();
       body = this.chainBody;
     }
-    head.expectsTrailers = head.expectsTrailers || !endOfStream;
     this.forward(route, body);
   }
 

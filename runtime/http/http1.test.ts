@@ -201,6 +201,23 @@ describe('HTTP/1.1 proxying', () => {
     assert.equal(r.trailers['x-checksum'], 'abc123');
   });
 
+  it('forwards request trailers to an HTTP/1 upstream', async () => {
+    const req = http.request(`${p.url()}/echo/req-trailers`, {
+      method: 'POST',
+      agent: false,
+      headers: { trailer: 'x-client-trailer', 'transfer-encoding': 'chunked' },
+    });
+    req.write('with trailer');
+    req.addTrailers({ 'x-client-trailer': 'from-client' });
+    req.end();
+    const [res] = (await once(req, 'response')) as [http.IncomingMessage];
+    let body = '';
+    for await (const c of res) body += c;
+    const seen = JSON.parse(body);
+    assert.equal(seen.body, 'with trailer');
+    assert.equal(seen.trailers['x-client-trailer'], 'from-client');
+  });
+
   it('answers 100-continue itself and forwards the body', async () => {
     const req = http.request(`${p.url()}/echo/continue`, {
       method: 'POST',
