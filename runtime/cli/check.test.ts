@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import wabt from 'wabt';
+import { compileWat, MINIMAL_PLUGIN_WAT } from './testing.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/remora.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'remora-check-'));
@@ -65,11 +65,8 @@ async function rejected(text: string, expected: RegExp): Promise<string> {
 }
 
 async function wasm(name: string, wat: string): Promise<string> {
-  const w = await wabt();
-  const module = w.parseWat(`${name}.wat`, wat);
   const file = join(dir, `${name}.wasm`);
-  writeFileSync(file, module.toBinary({}).buffer);
-  module.destroy();
+  writeFileSync(file, await compileWat(wat, `${name}.wat`));
   return file;
 }
 
@@ -130,8 +127,8 @@ describe('remora check -c FILE', { concurrency: 4 }, () => {
     await rejected(`${VALID}plugins: [{ name: p, url: plain.wasm }]\n`, /: plugins\[0\]\.url: expected a proxy-wasm module .* it exports no proxy_abi_version_\* function/);
   });
 
-  it('a proxy-wasm module passes the module check', async () => {
-    await wasm('abi', '(module (func (export "proxy_abi_version_0_2_1")) (memory (export "memory") 1))');
+  it('a proxy-wasm plugin that starts passes', async () => {
+    await wasm('abi', MINIMAL_PLUGIN_WAT);
     const file = configFile(`${VALID}plugins: [{ name: p, url: abi.wasm }]\n`);
     const r = await remora(['check', '-c', file]);
     assert.equal(r.code, 0, r.stderr);

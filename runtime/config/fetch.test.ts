@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import wabt from 'wabt';
 import { sha256Hex } from './files.ts';
+import { compileWat, MINIMAL_PLUGIN_WAT } from '../cli/testing.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/remora.js', import.meta.url));
 
@@ -32,10 +32,7 @@ describe('https:// plugin urls', () => {
       '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=localhost',
       '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
     ], { stdio: 'pipe' });
-    const w = await wabt();
-    const mod = w.parseWat('p.wat', '(module (func (export "proxy_abi_version_0_2_1")) (memory (export "memory") 1))');
-    wasm = Buffer.from(mod.toBinary({}).buffer);
-    mod.destroy();
+    wasm = await compileWat(MINIMAL_PLUGIN_WAT);
     server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (req, res) => {
       if (req.url === '/p.wasm') {
         downloads++;
