@@ -59,3 +59,16 @@ export function sample(text: string, fragment: string, suffix = ''): number {
   if (found.length !== 1) throw new Error(`expected one ${fragment}${suffix} sample, found ${found.length}:\n${text}`);
   return found[0]![1];
 }
+
+/** The entry named `name` anywhere in the admin /plugins JSON (whatever its nesting). */
+export function pluginState(doc: unknown, name: string): Record<string, unknown> {
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    const record = node as Record<string, unknown>;
+    if (record.name === name && 'vmId' in record) return record;
+    stack.push(...Object.values(record));
+  }
+  throw new Error(`plugin ${name} not in /plugins: ${JSON.stringify(doc)}`);
+}
