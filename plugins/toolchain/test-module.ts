@@ -26,7 +26,7 @@ export async function loadTestModule(pluginDir: string, entry: string, sourceDir
     entry: join(pluginDir, 'test', 'assembly', `${entry}.ts`),
     out,
     sourceDirs: [join(pluginDir, 'assembly'), join(pluginDir, 'test', 'assembly'), ...sourceDirs],
-    flags: ['-O3', '--exportRuntime'],
+    flags: ['-O3', '--exportRuntime', '--enable', 'simd'],
   });
   const { exports } = await instantiate<Record<string, unknown>>(readFileSync(out), {
     env: {

@@ -1,7 +1,7 @@
 // RSASSA-PKCS1-v1_5 signature verification with SHA-256 (RFC 8017 §8.2.2, JWS "RS256").
 // The encoded message is rebuilt and compared byte for byte rather than parsed, which rules out
 // the classic lenient-ASN.1 and garbage-after-digest forgeries.
-import { MontgomeryModulus, limbsFromBytes, bytesFromLimbs } from './montgomery';
+import { MontgomeryModulus, limbsFromBytes, bytesFromLimbs, limbsFor } from './montgomery';
 
 /** DER of DigestInfo{ sha256, NULL } followed by the 32 digest bytes (RFC 8017 §9.2 note 1). */
 // @ts-ignore: decorator
@@ -19,7 +19,6 @@ export class RsaPublicKey {
   readonly k: i32;
   readonly e: u32;
   private mod: MontgomeryModulus;
-  private sig: StaticArray<u32>;
   private m: StaticArray<u32>;
   private em: Uint8Array;
 
@@ -27,7 +26,6 @@ export class RsaPublicKey {
     this.k = k;
     this.e = e;
     this.mod = mod;
-    this.sig = new StaticArray<u32>(mod.limbs);
     this.m = new StaticArray<u32>(mod.limbs);
     this.em = new Uint8Array(k);
   }
@@ -66,8 +64,7 @@ export class RsaPublicKey {
       RsaPublicKey.lastError = 'exponent must be odd and at least 3';
       return null;
     }
-    const limbs = (k + 3) >> 2;
-    const n = limbsFromBytes(nBytes.subarray(start), limbs)!;
+    const n = limbsFromBytes(nBytes.subarray(start), limbsFor(bits))!;
     return new RsaPublicKey(k, e, new MontgomeryModulus(n));
   }
 
@@ -78,15 +75,9 @@ export class RsaPublicKey {
     const k = this.k;
     // RFC 8017 §8.2.2 step 1: the signature is exactly k octets.
     if (signature.length != k) return false;
-    const limbs = this.mod.limbs;
-    const sig = this.sig;
-    memory.fill(changetype<usize>(sig), 0, <usize>limbs << 2);
-    for (let i = 0; i < k; i++) {
-      const w = i >> 2;
-      unchecked((sig[w] = sig[w] | (<u32>unchecked(signature[k - 1 - i]) << (<u32>(i & 3) << 3))));
-    }
+    const sig = limbsFromBytes(signature, this.mod.limbs);
     // RSAVP1 step 1: the representative must be below n.
-    if (!this.mod.isReduced(sig)) return false;
+    if (sig === null || !this.mod.isReduced(sig)) return false;
     this.mod.modExpOdd(sig, this.e, this.m);
     const em = this.em;
     bytesFromLimbs(this.m, k, em);
