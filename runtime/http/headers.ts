@@ -102,7 +102,7 @@ export function buildRequestHead(
       case 'te':
         // Only "trailers" may cross (gRPC over h2 requires it).
         if (value.trim().toLowerCase() === 'trailers') {
-          expectsTrailers = http2;
+          if (http2) expectsTrailers = true;
           break;
         }
         continue;

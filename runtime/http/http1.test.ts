@@ -205,7 +205,7 @@ describe('HTTP/1.1 proxying', () => {
     const req = http.request(`${p.url()}/echo/req-trailers`, {
       method: 'POST',
       agent: false,
-      headers: { trailer: 'x-client-trailer', 'transfer-encoding': 'chunked' },
+      headers: { trailer: 'x-client-trailer', te: 'trailers', 'transfer-encoding': 'chunked' },
     });
     req.write('with trailer');
     req.addTrailers({ 'x-client-trailer': 'from-client' });
