@@ -1,0 +1,147 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cleanupList, startRemora, runRemoraCli } from '../../test/support/remora.ts';
+import { startHttp1Upstream } from '../../test/support/upstreams.ts';
+import { admin, eventually, httpRequest, json } from '../../test/support/clients.ts';
+import { proxyConfig } from '../../test/support/config.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GLUE_PLUGIN, wasmFile } from './test/plugins.ts';
+
+describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, async () => {
+  const app = await startHttp1Upstream({ name: 'app' });
+  const auth = await startHttp1Upstream({ name: 'auth' });
+  auth.handle('/check', (req, res) => {
+    res.statusCode = req.headers['x-fail'] ? 401 : 200;
+    res.end('checked');
+  });
+  after(() => Promise.all([app.close(), auth.close()]));
+  const wasm = await wasmFile(GLUE_PLUGIN);
+  // The first three tests never fail the VM, so they share one process (each start costs seconds).
+  let shared: Awaited<ReturnType<typeof startRemora>> | undefined;
+  const cleanup = cleanupList();
+  after(() => cleanup.run());
+  const healthy = async () => (shared ??= await startRemora(cleanup, config('close')));
+
+  const config = (failStrategy: string) =>
+    proxyConfig({
+      routes: [
+        { name: 'plain', match: { pathPrefix: '/plain' }, cluster: 'app' },
+        { name: 'wasm', match: { pathPrefix: '/' }, cluster: 'app', plugins: ['glue'] },
+      ],
+      clusters: [
+        { name: 'app', endpoints: [app.endpoint] },
+        { name: 'auth', endpoints: [auth.endpoint] },
+      ],
+      extra: { plugins: [{ name: 'glue', url: wasm, failStrategy }] },
+    });
+
+  it('runs request and response callbacks, logs with the plugin name, shows /plugins and plugin metrics', async () => {
+    const remora = await healthy();
+    const res = await httpRequest(remora.ports.main!, { path: '/hello' });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['x-wasm-res'], 'yes');
+    assert.equal(json(res).headers['x-wasm-req'], 'yes');
+    const line = await remora.waitForLog((l) => l.msg === 'hello from wasm');
+    assert.equal(line.plugin, 'glue');
+    const plugins = JSON.parse((await admin(remora.adminPort, '/plugins')).text);
+    const list = Array.isArray(plugins) ? plugins : plugins.plugins;
+    const glue = list.find((p: { name: string }) => p.name === 'glue');
+    assert.equal(glue.abiVersion, '0.2.1');
+    assert.equal(glue.state, 'running');
+    assert.equal(glue.traps, 0);
+    assert.ok(glue.callbacks.proxy_on_request_headers.count >= 1);
+    const metrics = (await admin(remora.adminPort, '/metrics')).text;
+    assert.match(metrics, /^wasm_requests_total [1-9]\d*$/m);
+    const plain = await httpRequest(remora.ports.main!, { path: '/plain' });
+    assert.equal(plain.headers['x-wasm-res'], undefined, 'routes without plugins are untouched');
+  });
+
+  it('buffers and rewrites the request body; local replies run the response callbacks', async () => {
+    const remora = await healthy();
+    const res = await httpRequest(remora.ports.main!, { method: 'POST', path: '/echo', body: 'payload', headers: { 'content-type': 'text/plain' } });
+    assert.equal(res.status, 200);
+    assert.equal(json(res).body, 'PRE:payload');
+    const denied = await httpRequest(remora.ports.main!, { path: '/x', headers: { 'x-deny': '1' } });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.toString(), 'no entry');
+    assert.equal(denied.headers['x-deny-reason'], 'test');
+    assert.equal(denied.headers['x-wasm-res'], 'yes', 'the plugin saw its own local reply');
+    assert.equal(app.requests.some((r) => r.url === '/x'), false);
+  });
+
+  it('http callouts to a named cluster pause the request until the plugin continues or replies', async () => {
+    const remora = await healthy();
+    const ok = await httpRequest(remora.ports.main!, { path: '/guarded', headers: { 'x-check': '1' } });
+    assert.equal(ok.status, 200);
+    assert.equal(json(ok).headers['x-auth'], 'ok');
+    assert.ok(auth.requests.some((r) => r.url === '/check' && r.headers.host === 'auth.local'));
+    await auth.close();
+    const down = await httpRequest(remora.ports.main!, { path: '/guarded', headers: { 'x-check': '1' } });
+    assert.equal(down.status, 403, 'unreachable cluster answers 503 to the plugin, which denies');
+  });
+
+  it('failStrategy close: a trap answers 503 with remora-proxy-error at once, for this and later requests', async (t) => {
+    const remora = await startRemora(t, config('close'));
+    const trapped = await httpRequest(remora.ports.main!, { path: '/t', headers: { 'x-trap': '1' } });
+    assert.equal(trapped.status, 503);
+    assert.equal(trapped.headers['remora-proxy-error'], 'plugin glue failed');
+    const next = await httpRequest(remora.ports.main!, { path: '/after' });
+    assert.equal(next.status, 503);
+    assert.equal(next.headers['remora-proxy-error'], 'plugin glue failed');
+    assert.equal((await httpRequest(remora.ports.main!, { path: '/plain' })).status, 200, 'other routes unaffected');
+    const metrics = (await admin(remora.adminPort, '/metrics')).text;
+    assert.match(metrics, /remora_plugin_failures_total\{plugin="glue"\} 1/);
+    const failedLine = await remora.waitForLog((l) => l.msg === 'plugin failed');
+    assert.equal(failedLine.plugin, 'glue');
+    const list = JSON.parse((await admin(remora.adminPort, '/plugins')).text);
+    const glue = (Array.isArray(list) ? list : list.plugins).find((p: { name: string }) => p.name === 'glue');
+    assert.equal(glue.state, 'failed');
+    assert.equal(glue.traps, 1);
+  });
+
+  it('failStrategy open: after a trap the plugin is skipped', async (t) => {
+    const remora = await startRemora(t, config('open'));
+    const trapped = await httpRequest(remora.ports.main!, { path: '/t', headers: { 'x-trap': '1' } });
+    assert.equal(trapped.status, 200);
+    const next = await httpRequest(remora.ports.main!, { path: '/after' });
+    assert.equal(next.status, 200);
+    assert.equal(next.headers['x-wasm-res'], undefined);
+  });
+
+  it('failStrategy reload: 503 meanwhile, then a fresh VM serves again', async (t) => {
+    const remora = await startRemora(t, config('reload'));
+    assert.equal((await httpRequest(remora.ports.main!, { path: '/t', headers: { 'x-trap': '1' } })).status, 503);
+    assert.equal((await httpRequest(remora.ports.main!, { path: '/meanwhile' })).status, 503);
+    const back = await eventually(async () => {
+      const r = await httpRequest(remora.ports.main!, { path: '/back' });
+      if (r.status !== 200) throw new Error(`still ${r.status}`);
+      return r;
+    }, 5000, 100);
+    assert.equal(back.headers['x-wasm-res'], 'yes');
+    await remora.waitForLog((l) => l.msg === 'plugin VM restarted');
+  });
+});
+
+describe('remora check loads and starts every plugin', async () => {
+  it('exit 2 naming plugins[i] when on_configure returns false; exit 0 for a good plugin', async () => {
+    const bad = await wasmFile('(func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 0))', 'bad');
+    const good = await wasmFile(GLUE_PLUGIN, 'good');
+    const dir = mkdtempSync(join(tmpdir(), 'remora-check-'));
+    const write = (url: string) => {
+      const path = join(dir, `c${Math.random()}.json`);
+      writeFileSync(path, JSON.stringify(proxyConfig({
+        routes: [{ name: 'r', match: { pathPrefix: '/' }, cluster: 'app', plugins: ['p'] }],
+        clusters: [{ name: 'app', endpoints: ['127.0.0.1:1'] }],
+        extra: { plugins: [{ name: 'p', url }] },
+      })));
+      return path;
+    };
+    const r1 = await runRemoraCli(['check', '-c', write(bad)]);
+    assert.equal(r1.code, 2);
+    assert.match(r1.stderr, /plugins\[0\]: plugin p: proxy_on_configure returned false/);
+    const r2 = await runRemoraCli(['check', '-c', write(good)]);
+    assert.equal(r2.code, 0, r2.stderr);
+  });
+});

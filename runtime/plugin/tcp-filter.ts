@@ -1,0 +1,84 @@
+// A TcpFilter backed by one proxy-wasm stream context (network filter, reference §1.3 TCP).
+
+import { PeerType, StreamAction, type LocalReply, type PropertyValue, type StreamHost, type TcpStream } from '../../abi/index.ts';
+import { FilterStatus, type BodyBuffer, type TcpConnectionControl, type TcpFilter } from '../filter/types.ts';
+import type { PluginSlot } from './plugin-slot.ts';
+import { tcpProperty } from './properties.ts';
+
+const asBuffer = (u: Uint8Array) => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+
+export class WasmTcpFilter implements TcpFilter, StreamHost {
+  private readonly slot: PluginSlot;
+  private readonly control: TcpConnectionControl;
+  private readonly stream: TcpStream;
+  private bypass = false;
+  private closedByUs = false;
+
+  constructor(slot: PluginSlot, control: TcpConnectionControl) {
+    this.slot = slot;
+    this.control = control;
+    this.stream = slot.plugin.tcpStream(this);
+  }
+
+  continueStream(type: number): void {
+    if (type === 2) this.control.resumeDownstream();
+  }
+
+  closeStream(_type: number): void {
+    this.closedByUs = true;
+    this.control.close();
+  }
+
+  sendLocalResponse(_reply: LocalReply): void {
+    // Not an HTTP stream: nothing to answer (Envoy returns OK and does nothing).
+  }
+
+  property(path: string[]): PropertyValue | undefined {
+    return tcpProperty(path, this.control.info);
+  }
+
+  private status(a: StreamAction): FilterStatus {
+    if (a === StreamAction.Continue) return FilterStatus.Continue;
+    if (a !== StreamAction.Failed) return FilterStatus.Stop;
+    if (this.slot.config.failStrategy === 'open') {
+      this.bypass = true;
+      return FilterStatus.Continue;
+    }
+    this.closedByUs = true;
+    this.control.close();
+    return FilterStatus.Stop;
+  }
+
+  onNewConnection(): FilterStatus {
+    if (this.stream.failed) return this.status(StreamAction.Failed);
+    return this.status(this.stream.onNewConnection());
+  }
+
+  onDownstreamData(data: BodyBuffer, endOfStream: boolean): FilterStatus {
+    if (this.bypass) return FilterStatus.Continue;
+    const a = this.stream.onDownstreamData(data.bytes, endOfStream);
+    const now = this.stream.downstreamData;
+    if (now !== undefined && now !== data.bytes) data.bytes = asBuffer(now);
+    return this.status(a);
+  }
+
+  onUpstreamData(data: BodyBuffer, endOfStream: boolean): FilterStatus {
+    if (this.bypass) return FilterStatus.Continue;
+    const a = this.stream.onUpstreamData(data.bytes, endOfStream);
+    const now = this.stream.upstreamData;
+    if (now !== undefined && now !== data.bytes) data.bytes = asBuffer(now);
+    return this.status(a);
+  }
+
+  onDownstreamClose(): void {
+    if (!this.bypass) this.stream.onDownstreamClose(this.closedByUs ? PeerType.Local : PeerType.Remote);
+  }
+
+  onUpstreamClose(): void {
+    if (!this.bypass) this.stream.onUpstreamClose(PeerType.Unknown);
+  }
+
+  onDone(): void {
+    this.stream.finish();
+  }
+}
