@@ -26,4 +26,6 @@ export async function checkPlugins(config: Config): Promise<void> {
       throw new ConfigError(config.source, `plugins[${i}].url`, `expected a proxy-wasm module (ABI 0.1.0, 0.2.0 or 0.2.1), but ${found}`);
     }
   }
+  // Then the Wasm host loads and starts each one (VM start, proxy_on_vm_start, proxy_on_configure).
+  if (config.plugins.length > 0) await (await import('../plugin/runtime.ts')).checkPlugins(config, (await import('pino')).pino({ level: 'warn' }, process.stderr));
 }

@@ -1,9 +1,7 @@
 // SEAM for the proxy-wasm host (owned by the Wasm engineer): how `remora run` gets the filters
 // for the plugins in a config, what /plugins shows, and how plugins follow a config reload.
-// `startPlugins` is the single place the CLI asks for a plugin runtime; replace its body with
-// the real host (runtime/plugin/...). Until then a config without plugins runs normally, and a
-// config that names plugins is refused at start with a clear error instead of failing requests.
-import { ConfigError } from '../config/errors.ts';
+// `startPlugins` is the single place the CLI asks for a plugin runtime: the proxy-wasm host in
+// runtime/plugin (over abi/).
 import type { Config } from '../config/types.ts';
 import type { FilterFactory } from '../filter/types.ts';
 import type { Logger } from '../log/logger.ts';
@@ -38,30 +36,8 @@ export interface PluginRuntimeDeps {
   metrics: PluginMetricSink;
 }
 
-/** A runtime for configs without plugins: no filters, nothing to describe. */
-class NoPlugins implements PluginRuntime {
-  filters: FilterFactory = {
-    create(pluginName: string): never {
-      throw new Error(`plugin ${pluginName} is not loaded`);
-    },
-  };
-  describe(): unknown[] {
-    return [];
-  }
-  async prepare(config: Config): Promise<{ commit(): void; abort(): void }> {
-    refusePlugins(config);
-    return { commit() {}, abort() {} };
-  }
-  async close(): Promise<void> {}
-}
-
-function refusePlugins(config: Config): void {
-  if (config.plugins.length > 0) {
-    throw new ConfigError(config.source, 'plugins[0]', 'this Remora build has no proxy-wasm host; remove the plugins to run');
-  }
-}
-
-export async function startPlugins(config: Config, _deps: PluginRuntimeDeps): Promise<PluginRuntime> {
-  refusePlugins(config);
-  return new NoPlugins();
+export async function startPlugins(config: Config, deps: PluginRuntimeDeps): Promise<PluginRuntime> {
+  // The proxy-wasm host (runtime/plugin over abi/); loaded lazily so plugin-free paths stay light.
+  const { WasmPluginRuntime } = await import('../plugin/runtime.ts');
+  return WasmPluginRuntime.start(config, { log: deps.log, registry: deps.registry });
 }
