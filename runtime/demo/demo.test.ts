@@ -9,6 +9,8 @@ import { Remora } from '../cli/remora.ts';
 import { startDemoApp } from './app.ts';
 import type { DemoApp } from './app.ts';
 import { DEMO_CONFIG } from './demo.ts';
+import { demoExamples } from './examples.ts';
+import type { DemoExample } from './examples.ts';
 
 describe('demo app', () => {
   let app: DemoApp;
@@ -89,5 +91,33 @@ describe('demo config', () => {
       assert.match(metrics, /remora_requests_total\{listener="inbound",route="api",cluster="app",code="200",classification="success"\} 1/);
       assert.equal((await fetch(`${admin}/ready`)).status, 200);
     });
+
+    it('every example the demo prints does what it says', async () => {
+      const strip = (u: string) => u.slice('http://'.length);
+      const sections = demoExamples({ inbound: strip(inbound), outbound: strip(outbound), admin: strip(admin) }, remora.currentConfig);
+      const examples = sections.flatMap((s) => s.examples);
+      assert.ok(examples.length >= 6);
+      for (const example of examples) await runExample(example);
+    });
   });
 });
+
+/**
+ * Runs a printed curl line with fetch: URL, -X, -H, -d, and a trailing `| grep WORD`. The status
+ * is expected to be the first HTTP status number the line's description mentions, else 2xx.
+ */
+async function runExample(example: DemoExample): Promise<void> {
+  const [curl, grep] = example.command.split(/\s*\|\s*grep\s+/);
+  const url = /'?(http:\/\/[^\s']+)'?/.exec(curl!)?.[1];
+  assert.ok(url, `a URL in ${example.command}`);
+  const headers: Record<string, string> = {};
+  for (const m of curl!.matchAll(/-H\s+'([^:']+):\s*([^']*)'/g)) headers[m[1]!] = m[2]!;
+  const data = /-d\s+'([^']*)'/.exec(curl!)?.[1];
+  const method = /-X\s+(\w+)/.exec(curl!)?.[1] ?? (data !== undefined ? 'POST' : 'GET');
+  const res = await fetch(url, { method, headers, body: data });
+  const body = await res.text();
+  const expected = /\b([1-5]\d\d)\b/.exec(example.shows)?.[1];
+  if (expected) assert.equal(res.status, Number(expected), `${example.command}: ${body}`);
+  else assert.ok(res.status >= 200 && res.status < 300, `${example.command} answered ${res.status}: ${body}`);
+  if (grep) assert.ok(body.includes(grep.trim()), `${example.command}: output contains ${grep}`);
+}

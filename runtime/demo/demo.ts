@@ -9,6 +9,7 @@ import type { Config } from '../config/types.ts';
 import { EXIT_RUNTIME } from '../cli/exit-codes.ts';
 import { serve } from '../cli/serve.ts';
 import { startDemoApp } from './app.ts';
+import { demoExamples } from './examples.ts';
 import type { DemoApp } from './app.ts';
 
 export const DEMO_CONFIG = fileURLToPath(new URL('./config.yaml', import.meta.url));
@@ -65,25 +66,34 @@ function fail(message: string): never {
 }
 
 function banner(config: Config): string {
-  const admin = config.admin.address;
+  const addresses = {
+    inbound: hostPort(config, 'inbound', '127.0.0.1'),
+    outbound: hostPort(config, 'outbound', '127.0.0.1'),
+    admin: config.admin.address,
+  };
+  const sections = demoExamples(addresses, config).map(({ title, examples }) => {
+    const width = Math.max(...examples.map((e) => e.command.length));
+    const lines = examples.map((e) => `  ${e.command.padEnd(width)}   # ${e.shows}`);
+    return `${title}:\n${lines.join('\n')}`;
+  });
   return `
 Remora demo is running.
-  demo app      http://${DEMO_APP_HOST}:${DEMO_APP_PORT}
-  inbound       http://127.0.0.1:4143  (routes: ${routes(config, 'inbound')})
-  outbound      http://127.0.0.1:4140
-  admin         http://${admin}
+  demo app   http://${DEMO_APP_HOST}:${DEMO_APP_PORT}
+  inbound    http://${addresses.inbound}  (routes: ${routes(config, 'inbound')})
+  outbound   http://${addresses.outbound}
+  admin      http://${addresses.admin}
 
-Try:
-  curl -i http://127.0.0.1:4143/api/items          # proxied to the app
-  curl -s http://127.0.0.1:4143/echo -d 'hi'       # see x-forwarded-for, x-request-id, via added by Remora
-  curl -i 'http://127.0.0.1:4143/slow?ms=3000'     # 504 after the route's 2s timeout
-  curl -i http://127.0.0.1:4140/api/items/1        # the outbound listener
-  curl -s http://${admin}/metrics | grep remora_requests_total
-  curl -s http://${admin}/config
-  curl -s http://${admin}/ready
+${sections.join('\n\n')}
 
 Config: ${DEMO_CONFIG}   Stop: Ctrl-C
 `;
+}
+
+/** A listener's address as a client dials it (0.0.0.0 becomes the loopback address). */
+function hostPort(config: Config, listener: string, loopback: string): string {
+  const address = config.listeners.find((l) => l.name === listener)?.address ?? '';
+  const hp = parseAddress(address);
+  return hp ? `${hp.host === '0.0.0.0' || hp.host === '::' ? loopback : hp.host}:${hp.port}` : address;
 }
 
 function routes(config: Config, listener: string): string {
