@@ -22,7 +22,7 @@ test('ratio checks against the issue targets', () => {
     target('undici-proxy', 8000),
     target('remora', 10000, { p99: 2.5, rss: [70, 110] }),
   ]);
-  assert.equal(byName(cs, 'Remora req/s vs undici').at10, '1.25×');
+  assert.equal(byName(cs, 'Remora req/s vs undici').at10, '1.25× (cpu 1.25×)');
   assert.equal(byName(cs, 'Remora req/s vs undici').pass, true);
   assert.equal(byName(cs, 'Remora req/s vs nginx').pass, false); // 0.33×
   assert.equal(byName(cs, 'Remora p99').pass, false); // 2.5×
@@ -50,6 +50,14 @@ test('unsaturated targets are judged on measured CPU time and marked †', () =>
   const one = byName(cs, 'one header-adding plugin');
   assert.match(one.at10, /†/);
   assert.equal(one.pass, true);
+});
+
+test('throughput ratios of starved targets are judged on CPU time per request', () => {
+  // Remora got half a core: 5,000 req/s measured, but 100 µs of CPU per request like the undici proxy's 125 µs.
+  const cs = checks([target('undici-proxy', 8000), target('remora', 5000, { cpuPct: 50 })]);
+  const c = byName(cs, 'Remora req/s vs undici');
+  assert.equal(c.at10, '0.63× (cpu 1.25×) †');
+  assert.equal(c.pass, true);
 });
 
 test('a plugin target with error responses fails its check and shows the errors', () => {
