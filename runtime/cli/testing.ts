@@ -1,5 +1,7 @@
-// Test fixtures shared by the control-plane tests: a minimal proxy-wasm plugin as WAT, compiled
-// with the wabt npm package.
+// Test fixtures shared by the control-plane tests: a minimal proxy-wasm plugin as WAT (compiled
+// with the wabt npm package) and a self-signed certificate (made with the openssl CLI).
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import wabt from 'wabt';
 
 /** The smallest module that starts as a proxy-wasm 0.2.1 plugin: VM start and configure succeed. */
@@ -20,4 +22,16 @@ export async function compileWat(text: string, name = 'module.wat'): Promise<Buf
   } finally {
     mod.destroy();
   }
+}
+
+/** Writes a self-signed EC certificate for localhost / 127.0.0.1 into `dir`. */
+export function selfSignedCert(dir: string, name = 'server'): { certFile: string; keyFile: string } {
+  const certFile = join(dir, `${name}.pem`);
+  const keyFile = join(dir, `${name}-key.pem`);
+  execFileSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=localhost',
+    '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  ], { stdio: 'pipe' });
+  return { certFile, keyFile };
 }

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { after, it } from 'node:test';
 import { parseConfig } from './load.ts';
 import { configSchema } from './schema.ts';
+import { selfSignedCert } from '../cli/testing.ts';
 
 const root = new URL('../../', import.meta.url);
 const reference = readFileSync(new URL('docs/configuration.md', root), 'utf8');
@@ -46,7 +47,9 @@ it('documents every config key', () => {
 });
 
 it('the complete example in docs/configuration.md loads', async () => {
-  touch(dir, 'certs/server.pem', 'certs/server-key.pem', 'plugins/auth.wasm');
+  mkdirSync(join(dir, 'certs'), { recursive: true });
+  selfSignedCert(join(dir, 'certs'), 'server');
+  touch(dir, 'plugins/auth.wasm');
   const config = await parseConfig(yamlAfter(reference, '## A complete example'), join(dir, 'example.yaml'));
   assert.deepEqual(config.listeners.map((l) => l.name), ['inbound', 'outbound']);
   assert.equal(config.listeners[1]!.defaultCluster, 'db');

@@ -2,7 +2,7 @@
 // failures reported on the field. Runs `remora check` in a child process so the test server's
 // self-signed certificate can be trusted through NODE_EXTRA_CA_CERTS.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import type { Server } from 'node:https';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { sha256Hex } from './files.ts';
-import { compileWat, MINIMAL_PLUGIN_WAT } from '../cli/testing.ts';
+import { compileWat, MINIMAL_PLUGIN_WAT, selfSignedCert } from '../cli/testing.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/remora.js', import.meta.url));
 
@@ -20,18 +20,14 @@ describe('https:// plugin urls', () => {
   const dir = mkdtempSync(join(tmpdir(), 'remora-fetch-'));
   const cacheDir = join(dir, 'cache');
   const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
+  const keyFile = join(dir, 'cert-key.pem');
   let server: Server;
   let base = '';
   let wasm: Buffer;
   let downloads = 0;
 
   before(async () => {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ], { stdio: 'pipe' });
+    selfSignedCert(dir, 'cert');
     wasm = await compileWat(MINIMAL_PLUGIN_WAT);
     server = createServer({ cert: readFileSync(certFile), key: readFileSync(keyFile) }, (req, res) => {
       if (req.url === '/p.wasm') {

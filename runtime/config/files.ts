@@ -7,6 +7,7 @@ import { constants } from 'node:fs';
 import { access, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import type { RawConfig } from './raw.ts';
 import type { SchemaProblem } from './validate.ts';
@@ -32,6 +33,8 @@ export async function resolveFiles(raw: RawConfig, baseDir: string): Promise<Res
       const problem = await readable(tlsPath(l.tls[key]), ['listeners', li, 'tls', key]);
       if (problem) return problem;
     }
+    const problem = await usableKeyPair(tlsPath(l.tls.cert), tlsPath(l.tls.key), ['listeners', li, 'tls']);
+    if (problem) return problem;
   }
   const pluginPaths: string[] = [];
   for (const [pi, p] of (raw.plugins ?? []).entries()) {
@@ -59,6 +62,17 @@ async function readable(path: string, at: Array<string | number>): Promise<Schem
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { path: at, detail: code === 'ENOENT' ? `file not found: ${path}` : `cannot read ${path} (${code ?? String(e)})` };
+  }
+}
+
+/** The cert and key must be PEM that TLS can use together (a key that does not match is refused). */
+async function usableKeyPair(certFile: string, keyFile: string, at: Array<string | number>): Promise<SchemaProblem | undefined> {
+  try {
+    createSecureContext({ cert: await readFile(certFile), key: await readFile(keyFile) });
+    return undefined;
+  } catch (e) {
+    const reason = (e as Error).message.replace(/^error:[0-9A-F]+:/i, '');
+    return { path: at, detail: `expected a PEM certificate chain and its private key, but TLS cannot use ${certFile} with ${keyFile}: ${reason}` };
   }
 }
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ConfigError, loadConfig, parseConfig } from './load.ts';
 import { sha256Hex } from './files.ts';
+import { selfSignedCert } from '../cli/testing.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'remora-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -60,15 +61,14 @@ describe('parseConfig: valid files', () => {
 
   it('reads every optional key, JSON included', async () => {
     writeFileSync(join(dir, 'p.wasm'), Buffer.from('\0asm\x01\0\0\0', 'binary'));
-    writeFileSync(join(dir, 'cert.pem'), 'cert');
-    writeFileSync(join(dir, 'key.pem'), 'key');
+    selfSignedCert(dir, 'cert');
     const doc = {
       admin: { address: '[::1]:0' },
       log: { level: 'debug', accessLog: true },
       shutdownGracePeriod: '1m30s',
       listeners: [{
         name: 'in', address: '0.0.0.0:0', detectTimeout: '250ms', idleTimeout: '1h', maxHeaderBytes: '32Ki',
-        defaultCluster: 'b', tls: { cert: 'cert.pem', key: './key.pem' }, tcpPlugins: ['p'],
+        defaultCluster: 'b', tls: { cert: 'cert.pem', key: './cert-key.pem' }, tcpPlugins: ['p'],
         routes: [{
           name: 'r', match: { pathRegex: '^/v[0-9]+/', method: 'post', headers: { 'X-Canary': 1 }, host: 'Example.SVC' },
           plugins: ['p'], backends: [{ cluster: 'a', weight: 90 }, { cluster: 'b' }], timeout: '0',
@@ -92,7 +92,7 @@ describe('parseConfig: valid files', () => {
     assert.equal(l.idleTimeoutMs, 3_600_000);
     assert.equal(l.maxHeaderBytes, 32 * 1024);
     assert.equal(l.defaultCluster, 'b');
-    assert.deepEqual(l.tls, { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') });
+    assert.deepEqual(l.tls, { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'cert-key.pem') });
     assert.deepEqual(l.routes[0]!.match, { pathRegex: '^/v[0-9]+/', method: 'POST', headers: { 'x-canary': '1' }, host: 'example.svc' });
     assert.deepEqual(l.routes[0]!.backends, [{ cluster: 'a', weight: 90 }, { cluster: 'b', weight: 1 }]);
     assert.equal(l.routes[0]!.timeoutMs, 0);
@@ -196,6 +196,19 @@ describe('parseConfig: one-line errors with file, field path and expectation', (
     assert.match(e.message, /: plugins\[0\]\.sha256: expected 0{64}, but .*x\.wasm has sha256 [0-9a-f]{64}/);
     e = await problem(`${MINIMAL}plugins: [{ name: p, url: "https://example.com/p.wasm" }]\n`);
     assert.match(e.message, /: plugins\[0\]\.sha256: missing: an https:\/\/ plugin url needs a sha256 pin/);
+  });
+
+  it('TLS files that are missing, not PEM, or do not match', async () => {
+    const tls = (cert: string, key: string) => MINIMAL.replace('    routes:', `    tls: { cert: ${cert}, key: ${key} }\n    routes:`);
+    let e = await problem(tls('nope.pem', 'nope-key.pem'));
+    assert.match(e.message, new RegExp(`: listeners\\[0\\]\\.tls\\.cert: file not found: ${join(dir, 'nope.pem')}`));
+    writeFileSync(join(dir, 'junk.pem'), 'not a certificate');
+    e = await problem(tls('junk.pem', 'junk.pem'));
+    assert.match(e.message, /: listeners\[0\]\.tls: expected a PEM certificate chain and its private key, but TLS cannot use /);
+    selfSignedCert(dir, 'one');
+    selfSignedCert(dir, 'two');
+    e = await problem(tls('one.pem', 'two-key.pem'));
+    assert.match(e.message, /: listeners\[0\]\.tls: expected a PEM certificate chain and its private key, but TLS cannot use .*one\.pem with .*two-key\.pem: .*mismatch/i);
   });
 
   it('sizes below their minimum', async () => {
