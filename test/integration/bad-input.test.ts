@@ -1,136 +1,148 @@
 // Malformed and hostile input over raw sockets: each case gets a 4xx (or a clean abort), never
-// reaches the upstream when it must not, and the proxy serves the next good request.
+// reaches the upstream when it must not, and the proxy serves the next good request. One Remora
+// takes every case in turn, so each later case also proves the earlier ones left it healthy.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { test } from 'node:test';
-import { startRemora, type CleanupScope } from '../support/remora.ts';
+import { after, before, describe, test } from 'node:test';
+import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
 import { eventually, firstStatus, gate, httpRequest, json, rawExchange } from '../support/clients.ts';
 import { singleClusterConfig } from '../support/config.ts';
-import { standardHandler, startHttp1Upstream, type EchoReply, type Handler } from '../support/upstreams.ts';
+import { startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
 const TIMEOUT = { timeout: 15_000 };
 
-async function proxyTo(t: CleanupScope, handler?: Handler) {
-  const upstream = await startHttp1Upstream({ handler });
-  t.after(() => upstream.close());
-  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint));
-  return { upstream, remora, port: remora.ports.main! };
-}
-
-/** Proves the proxy still serves after bad input. */
-async function assertStillServes(port: number): Promise<void> {
-  const reply = await httpRequest(port, { path: '/good-after-bad' });
-  assert.equal(reply.status, 200);
-  assert.equal(json<EchoReply>(reply).url, '/good-after-bad');
-}
-
-test('malformed request line gets 400 and never reaches the upstream', TIMEOUT, async (t) => {
-  const { port, upstream, remora } = await proxyTo(t);
-  const result = await rawExchange(port, 'GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n');
-  assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
-  assert.equal(upstream.connections(), 0, 'nothing may be forwarded upstream (not even as opaque TCP)');
-  await assertStillServes(port);
-  assert.equal(remora.process.exitCode, null);
-});
-
-test('bad HTTP version in the request line gets 400', TIMEOUT, async (t) => {
-  const { port, upstream } = await proxyTo(t);
-  const result = await rawExchange(port, 'GET / HTTP/1.1x\r\nHost: x\r\n\r\n');
-  assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
-  assert.equal(upstream.requests.length, 0);
-  await assertStillServes(port);
-});
-
-test('Content-Length with Transfer-Encoding is rejected with 400 and the smuggled request never reaches the upstream', TIMEOUT, async (t) => {
-  const { port, upstream } = await proxyTo(t);
-  const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
-  const body = `0\r\n\r\n${smuggled}`;
-  const result = await rawExchange(port,
-    'POST /front HTTP/1.1\r\nHost: x\r\n' +
-    `Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
-  assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
-  assert.doesNotMatch(result.data, /HTTP\/1\.1 200/, 'no request of this connection may be answered with 200');
-  await assertStillServes(port);
-  assert.deepEqual(upstream.requests.map((r) => r.url), ['/good-after-bad'], 'neither /front nor /smuggled may reach the upstream');
-});
-
-test('Transfer-Encoding followed by Content-Length (TE.CL order) is rejected too', TIMEOUT, async (t) => {
-  const { port, upstream } = await proxyTo(t);
-  const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
-  const chunk = `${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`;
-  const result = await rawExchange(port,
-    'POST /front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n' + chunk);
-  assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
-  await assertStillServes(port);
-  assert.equal(upstream.requests.some((r) => r.url === '/smuggled' || r.url === '/front'), false);
-});
-
-test('two different Content-Length values are rejected with 400', TIMEOUT, async (t) => {
-  const { port, upstream } = await proxyTo(t);
-  const result = await rawExchange(port, 'POST /front HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 30\r\n\r\nhelloGET /smuggled HTTP/1.1\r\n\r\n');
-  assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
-  await assertStillServes(port);
-  assert.equal(upstream.requests.some((r) => r.url === '/smuggled' || r.url === '/front'), false);
-});
-
-test('request head over the 16 KiB default limit gets 431; one under it passes', TIMEOUT, async (t) => {
-  const { port, upstream } = await proxyTo(t);
-  const result = await rawExchange(port, `GET /big-head HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`);
-  assert.equal(firstStatus(result.data), 431, `got: ${JSON.stringify(result.data.slice(0, 200))}`);
-  assert.equal(upstream.requests.some((r) => r.url === '/big-head'), false);
-  const under = await httpRequest(port, { path: '/under-limit', headers: { 'x-big': 'b'.repeat(12 * 1024) } });
-  assert.equal(under.status, 200);
-  assert.equal(String(json<EchoReply>(under).headers['x-big']).length, 12 * 1024);
-  await assertStillServes(port);
-});
-
-test('client disconnecting mid-request-body aborts the upstream request and the proxy keeps serving', TIMEOUT, async (t) => {
-  const outcomes: { url: string; complete: boolean; bytes: number }[] = [];
-  const receiving = gate();
-  const standard = standardHandler('h1');
-  const { port } = await proxyTo(t, (req, res) => {
-    if (req.url !== '/upload') return standard(req, res);
-    let bytes = 0;
-    req.on('data', (c: Buffer) => { bytes += c.length; receiving.open(); });
-    req.on('close', () => outcomes.push({ url: req.url ?? '', complete: req.complete, bytes }));
-    req.on('end', () => res.end('complete?'));
+describe('bad input', () => {
+  const cleanup = cleanupList();
+  let upstream: HttpUpstream;
+  let remora: RemoraProcess;
+  let port = 0;
+  before(async () => {
+    upstream = await startHttp1Upstream();
+    cleanup.after(() => upstream.close());
+    remora = await startRemora(cleanup, singleClusterConfig(upstream.endpoint));
+    port = remora.ports.main!;
   });
-  const socket = net.connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => { socket.once('connect', () => resolve()); socket.once('error', reject); });
-  socket.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n');
-  socket.write(Buffer.alloc(4096, 0x61));
-  // Wait until the upstream is receiving this body, then vanish.
-  await receiving.promise;
-  socket.destroy();
-  await eventually(async () => {
-    assert.equal(outcomes.length, 1, 'the upstream request should be closed, not left hanging');
-  }, 5000);
-  assert.equal(outcomes[0]!.complete, false);
-  assert.ok(outcomes[0]!.bytes < 1_000_000);
-  await assertStillServes(port);
-});
+  after(() => cleanup.run());
 
-test('upstream reset mid-response: the client sees an aborted response, not a hang', TIMEOUT, async (t) => {
-  const { port } = await proxyTo(t);
-  const outcome = await new Promise<{ status: number; bytes: number; aborted: boolean }>((resolve) => {
-    let status = 0;
-    let bytes = 0;
-    const done = gate<boolean>();
-    void done.promise.then((aborted) => resolve({ status, bytes, aborted }));
-    const req = http.get({ host: '127.0.0.1', port, path: '/reset', agent: false }, (res) => {
-      status = res.statusCode ?? 0;
-      res.on('data', (c: Buffer) => { bytes += c.length; });
-      res.on('aborted', () => done.open(true));
-      res.on('error', () => done.open(true));
-      res.on('end', () => done.open(!res.complete));
+  /** Proves the proxy still serves after bad input. */
+  async function assertStillServes(): Promise<void> {
+    const reply = await httpRequest(port, { path: '/good-after-bad' });
+    assert.equal(reply.status, 200);
+    assert.equal(json<EchoReply>(reply).url, '/good-after-bad');
+    assert.equal(remora.process.exitCode, null, 'Remora must still be running');
+  }
+
+  /** Paths the upstream saw since `mark` (an index into its request log). */
+  function seenSince(mark: number): string[] {
+    return upstream.requests.slice(mark).map((r) => r.url);
+  }
+
+  test('malformed request line gets 400 and never reaches the upstream', TIMEOUT, async () => {
+    const connections = upstream.connections();
+    const mark = upstream.requests.length;
+    const result = await rawExchange(port, 'GET /a b c HTTP/1.1\r\nHost: x\r\n\r\n');
+    assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
+    assert.equal(upstream.connections(), connections, 'nothing may be forwarded upstream (not even as opaque TCP)');
+    await assertStillServes();
+    assert.deepEqual(seenSince(mark), ['/good-after-bad']);
+  });
+
+  test('bad HTTP version in the request line gets 400', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const result = await rawExchange(port, 'GET / HTTP/1.1x\r\nHost: x\r\n\r\n');
+    assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
+    await assertStillServes();
+    assert.deepEqual(seenSince(mark), ['/good-after-bad']);
+  });
+
+  test('Content-Length with Transfer-Encoding is rejected with 400 and the smuggled request never reaches the upstream', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
+    const body = `0\r\n\r\n${smuggled}`;
+    const result = await rawExchange(port,
+      'POST /front HTTP/1.1\r\nHost: x\r\n' +
+      `Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+    assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
+    assert.doesNotMatch(result.data, /HTTP\/1\.1 200/, 'no request of this connection may be answered with 200');
+    await assertStillServes();
+    assert.deepEqual(seenSince(mark), ['/good-after-bad'], 'neither /front nor /smuggled may reach the upstream');
+  });
+
+  test('Transfer-Encoding followed by Content-Length (TE.CL order) is rejected too', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
+    const chunk = `${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`;
+    const result = await rawExchange(port,
+      'POST /front HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n' + chunk);
+    assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
+    await assertStillServes();
+    assert.deepEqual(seenSince(mark), ['/good-after-bad']);
+  });
+
+  test('two different Content-Length values are rejected with 400', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const result = await rawExchange(port, 'POST /front HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 30\r\n\r\nhelloGET /smuggled HTTP/1.1\r\n\r\n');
+    assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
+    await assertStillServes();
+    assert.deepEqual(seenSince(mark), ['/good-after-bad']);
+  });
+
+  test('request head over the 16 KiB default limit gets 431; one under it passes', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const result = await rawExchange(port, `GET /big-head HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`);
+    assert.equal(firstStatus(result.data), 431, `got: ${JSON.stringify(result.data.slice(0, 200))}`);
+    assert.deepEqual(seenSince(mark), []);
+    const under = await httpRequest(port, { path: '/under-limit', headers: { 'x-big': 'b'.repeat(12 * 1024) } });
+    assert.equal(under.status, 200);
+    assert.equal(String(json<EchoReply>(under).headers['x-big']).length, 12 * 1024);
+    await assertStillServes();
+  });
+
+  test('client disconnecting mid-request-body aborts the upstream request and the proxy keeps serving', TIMEOUT, async () => {
+    const outcomes: { complete: boolean; bytes: number }[] = [];
+    const receiving = gate();
+    upstream.handle('/upload', (req, res) => {
+      let bytes = 0;
+      req.on('data', (c: Buffer) => { bytes += c.length; receiving.open(); });
+      req.on('close', () => outcomes.push({ complete: req.complete, bytes }));
+      req.on('end', () => res.end('complete?'));
     });
-    req.on('error', () => done.open(true));
+    const socket = net.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => { socket.once('connect', () => resolve()); socket.once('error', reject); });
+    socket.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n');
+    socket.write(Buffer.alloc(4096, 0x61));
+    // Wait until the upstream is receiving this body, then vanish.
+    await receiving.promise;
+    socket.destroy();
+    await eventually(async () => {
+      assert.equal(outcomes.length, 1, 'the upstream request should be closed, not left hanging');
+    }, 5000);
+    assert.equal(outcomes[0]!.complete, false);
+    assert.ok(outcomes[0]!.bytes < 1_000_000);
+    await assertStillServes();
   });
-  assert.ok(outcome.bytes < 100_000, `got ${outcome.bytes} bytes of a 100000-byte body`);
-  // Either the head was already forwarded (then the body must end in an abort), or the proxy
-  // had not answered yet and says so with a 5xx. A clean 200 with a short body is the bug.
-  if (outcome.status === 200) assert.equal(outcome.aborted, true, 'a truncated body must not look like a complete response');
-  else assert.ok(outcome.status === 0 || outcome.status >= 500, `status ${outcome.status}`);
-  await assertStillServes(port);
+
+  test('upstream reset mid-response: the client sees an aborted response, not a hang', TIMEOUT, async () => {
+    const outcome = await new Promise<{ status: number; bytes: number; aborted: boolean }>((resolve) => {
+      let status = 0;
+      let bytes = 0;
+      const done = gate<boolean>();
+      void done.promise.then((aborted) => resolve({ status, bytes, aborted }));
+      const req = http.get({ host: '127.0.0.1', port, path: '/reset', agent: false }, (res) => {
+        status = res.statusCode ?? 0;
+        res.on('data', (c: Buffer) => { bytes += c.length; });
+        res.on('aborted', () => done.open(true));
+        res.on('error', () => done.open(true));
+        res.on('end', () => done.open(!res.complete));
+      });
+      req.on('error', () => done.open(true));
+    });
+    assert.ok(outcome.bytes < 100_000, `got ${outcome.bytes} bytes of a 100000-byte body`);
+    // Either the head was already forwarded (then the body must end in an abort), or the proxy
+    // had not answered yet and says so with a 5xx. A clean 200 with a short body is the bug.
+    if (outcome.status === 200) assert.equal(outcome.aborted, true, 'a truncated body must not look like a complete response');
+    else assert.ok(outcome.status === 0 || outcome.status >= 500, `status ${outcome.status}`);
+    await assertStillServes();
+  });
 });

@@ -2,17 +2,17 @@
 // streaming in both directions, trailers, 100-continue, bodiless responses, WebSocket upgrade.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
-import { startRemora, type CleanupScope } from '../support/remora.ts';
+import { cleanupList, startRemora, type CleanupScope } from '../support/remora.ts';
 import { gate, httpRequest, json } from '../support/clients.ts';
 import { singleClusterConfig } from '../support/config.ts';
-import { patternBytes, sha256, startHttp1Upstream, startWebSocketUpstream, type EchoReply, type Handler } from '../support/upstreams.ts';
+import { patternBytes, sha256, startHttp1Upstream, startWebSocketUpstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
 const TIMEOUT = { timeout: 20_000 };
 
-async function proxyTo(t: CleanupScope, handler?: Handler) {
-  const upstream = await startHttp1Upstream({ handler });
+async function proxyTo(t: CleanupScope) {
+  const upstream = await startHttp1Upstream();
   t.after(() => upstream.close());
   const remora = await startRemora(t, singleClusterConfig(upstream.endpoint));
   return { upstream, remora, port: remora.ports.main! };
@@ -24,26 +24,178 @@ function keepAliveAgent(t: CleanupScope): http.Agent {
   return agent;
 }
 
-test('GET reaches the upstream with method, path and query intact', TIMEOUT, async (t) => {
-  const { port } = await proxyTo(t);
-  const reply = await httpRequest(port, { path: '/some/path?x=1&y=two' });
-  assert.equal(reply.status, 200);
-  const echo = json<EchoReply>(reply);
-  assert.equal(echo.method, 'GET');
-  assert.equal(echo.url, '/some/path?x=1&y=two');
-  assert.equal(reply.headers['x-upstream'], 'h1');
-});
+// One Remora and upstream for the stateless cases; tests that count connections or need another
+// upstream start their own below.
+describe('http1 proxying', () => {
+  const cleanup = cleanupList();
+  let upstream: HttpUpstream;
+  let port = 0;
+  before(async () => {
+    upstream = await startHttp1Upstream();
+    cleanup.after(() => upstream.close());
+    const remora = await startRemora(cleanup, singleClusterConfig(upstream.endpoint));
+    port = remora.ports.main!;
+  });
+  after(() => cleanup.run());
 
-test('POST with a content-length body arrives whole and the content-length reply comes back', TIMEOUT, async (t) => {
-  const { port } = await proxyTo(t);
-  const body = JSON.stringify({ hello: 'world', n: [1, 2, 3] });
-  const reply = await httpRequest(port, { method: 'POST', path: '/submit', body, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
-  assert.equal(reply.status, 200);
-  const echo = json<EchoReply>(reply);
-  assert.equal(echo.method, 'POST');
-  assert.equal(echo.body, body);
-  assert.equal(echo.headers['content-type'], 'application/json');
-  assert.equal(reply.headers['content-length'], String(reply.body.length));
+  test('GET reaches the upstream with method, path and query intact', TIMEOUT, async () => {
+    const reply = await httpRequest(port, { path: '/some/path?x=1&y=two' });
+    assert.equal(reply.status, 200);
+    const echo = json<EchoReply>(reply);
+    assert.equal(echo.method, 'GET');
+    assert.equal(echo.url, '/some/path?x=1&y=two');
+    assert.equal(reply.headers['x-upstream'], 'h1');
+  });
+
+  test('POST with a content-length body arrives whole and the content-length reply comes back', TIMEOUT, async () => {
+    const body = JSON.stringify({ hello: 'world', n: [1, 2, 3] });
+    const reply = await httpRequest(port, { method: 'POST', path: '/submit', body, headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } });
+    assert.equal(reply.status, 200);
+    const echo = json<EchoReply>(reply);
+    assert.equal(echo.method, 'POST');
+    assert.equal(echo.body, body);
+    assert.equal(echo.headers['content-type'], 'application/json');
+    assert.equal(reply.headers['content-length'], String(reply.body.length));
+  });
+
+  test('chunked response is streamed: first chunk reaches the client before the upstream sends the rest', TIMEOUT, async () => {
+    const release = gate();
+    upstream.handle('/stream', (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first-chunk;');
+      void release.promise.then(() => res.end('rest-of-body'));
+    });
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/stream', agent: false }, (res) => {
+        assert.equal(res.headers['transfer-encoding'], 'chunked');
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+          // Only once the first chunk arrived does the upstream get to finish.
+          if (text.includes('first-chunk;')) release.open();
+        });
+        res.on('end', () => resolve(text));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+    });
+    assert.equal(body, 'first-chunk;rest-of-body');
+  });
+
+  test('chunked request is streamed: upstream sees the first chunk before the client sends the rest', TIMEOUT, async () => {
+    const firstSeen = gate();
+    upstream.handle('/stream-up', (req, res) => {
+      let text = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => {
+        text += chunk;
+        if (text.includes('part-one;')) firstSeen.open();
+      });
+      req.on('end', () => res.end(JSON.stringify({ text, te: req.headers['transfer-encoding'] ?? null })));
+    });
+    const reply = await new Promise<{ text: string; te: string | null }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/stream-up', agent: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => { text += c; });
+        res.on('end', () => resolve(JSON.parse(text)));
+      });
+      req.on('error', reject);
+      req.write('part-one;');
+      void firstSeen.promise.then(() => req.end('part-two'));
+    });
+    assert.equal(reply.text, 'part-one;part-two');
+    assert.equal(reply.te, 'chunked');
+  });
+
+  test('20 MB request body arrives intact (sha256)', TIMEOUT, async () => {
+    const body = patternBytes(20 * 1024 * 1024, 7);
+    const reply = await httpRequest(port, { method: 'POST', path: '/hash', body, headers: { 'content-length': String(body.length) } });
+    assert.equal(reply.status, 200);
+    assert.deepEqual(json(reply), { bytes: body.length, sha256: sha256(body) });
+  });
+
+  test('20 MB response body arrives intact, with content-length and chunked', TIMEOUT, async () => {
+    const n = 20 * 1024 * 1024;
+    const expected = sha256(patternBytes(n, 3));
+    const fixed = await httpRequest(port, { path: `/bytes?n=${n}&seed=3` });
+    assert.equal(fixed.status, 200);
+    assert.equal(fixed.body.length, n);
+    assert.equal(sha256(fixed.body), expected);
+    const chunked = await httpRequest(port, { path: `/bytes?n=${n}&seed=3&chunked=1` });
+    assert.equal(chunked.headers['transfer-encoding'], 'chunked');
+    assert.equal(sha256(chunked.body), expected);
+  });
+
+  /** POST /trailers over HTTP/1.1 with a request trailer; resolves with the echo and response trailers. */
+  function postWithTrailers(port: number): Promise<{ echo: EchoReply; trailers: NodeJS.Dict<string> }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/trailers', agent: false, headers: { trailer: 'x-client-trailer', te: 'trailers' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => { text += c; });
+        res.on('end', () => resolve({ echo: JSON.parse(text), trailers: res.trailers }));
+      });
+      req.on('error', reject);
+      req.write('body-with-trailers');
+      req.addTrailers({ 'x-client-trailer': 'from-client' });
+      req.end();
+    });
+  }
+
+  test('response trailers from the upstream reach the client (chunked)', TIMEOUT, async () => {
+    const reply = await postWithTrailers(port);
+    assert.equal(reply.echo.body, 'body-with-trailers');
+    assert.equal(reply.trailers['x-upstream-trailer'], 'yes');
+  });
+
+  test('request trailers from the client reach the upstream (chunked)', TIMEOUT, async () => {
+    const reply = await postWithTrailers(port);
+    assert.equal(reply.echo.body, 'body-with-trailers');
+    assert.equal(reply.echo.trailers['x-client-trailer'], 'from-client');
+  });
+
+  test('Expect: 100-continue gets a 100 before the body is sent, then the body is proxied', TIMEOUT, async () => {
+    const body = 'sent-after-continue';
+    const result = await new Promise<{ continued: boolean; status: number; echo: EchoReply }>((resolve, reject) => {
+      let continued = false;
+      const req = http.request({
+        host: '127.0.0.1', port, method: 'PUT', path: '/upload', agent: false,
+        headers: { expect: '100-continue', 'content-length': String(body.length) },
+      }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => { text += c; });
+        res.on('end', () => resolve({ continued, status: res.statusCode ?? 0, echo: JSON.parse(text) }));
+      });
+      req.on('error', reject);
+      // The client holds the body until the proxy says 100 Continue.
+      req.on('continue', () => { continued = true; req.end(body); });
+    });
+    assert.equal(result.continued, true);
+    assert.equal(result.status, 200);
+    assert.equal(result.echo.body, body);
+  });
+
+  test('HEAD, 204 and 304 responses carry no body and leave the keep-alive connection usable', TIMEOUT, async (t) => {
+    const agent = keepAliveAgent(t);
+    const head = await httpRequest(port, { method: 'HEAD', path: '/bytes?n=5000', agent });
+    assert.equal(head.status, 200);
+    assert.equal(head.body.length, 0);
+    const noContent = await httpRequest(port, { path: '/status/204', agent });
+    assert.equal(noContent.status, 204);
+    assert.equal(noContent.body.length, 0);
+    const notModified = await httpRequest(port, { path: '/status/304', agent, headers: { 'if-none-match': '"v1"' } });
+    assert.equal(notModified.status, 304);
+    assert.equal(notModified.body.length, 0);
+    // A stray body byte on the socket would corrupt this next response.
+    const next = await httpRequest(port, { path: '/after', agent });
+    assert.equal(next.status, 200);
+    assert.equal(json<EchoReply>(next).url, '/after');
+    assert.equal(new Set([head.localPort, noContent.localPort, notModified.localPort, next.localPort]).size, 1);
+  });
 });
 
 test('one keep-alive client connection carries many requests', TIMEOUT, async (t) => {
@@ -60,151 +212,6 @@ test('one keep-alive client connection carries many requests', TIMEOUT, async (t
   assert.equal(upstream.requests.length, 25);
   // Sequential requests need no more than one pooled upstream connection.
   assert.equal(upstream.connections(), 1, 'upstream connection should be kept alive and reused');
-});
-
-test('chunked response is streamed: first chunk reaches the client before the upstream sends the rest', TIMEOUT, async (t) => {
-  const release = gate();
-  const { port } = await proxyTo(t, (req, res) => {
-    req.resume();
-    res.writeHead(200, { 'content-type': 'text/plain' });
-    res.write('first-chunk;');
-    void release.promise.then(() => res.end('rest-of-body'));
-  });
-  const body = await new Promise<string>((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/stream', agent: false }, (res) => {
-      assert.equal(res.headers['transfer-encoding'], 'chunked');
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        text += chunk;
-        // Only once the first chunk arrived does the upstream get to finish.
-        if (text.includes('first-chunk;')) release.open();
-      });
-      res.on('end', () => resolve(text));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-  assert.equal(body, 'first-chunk;rest-of-body');
-});
-
-test('chunked request is streamed: upstream sees the first chunk before the client sends the rest', TIMEOUT, async (t) => {
-  const firstSeen = gate();
-  const { port } = await proxyTo(t, (req, res) => {
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      text += chunk;
-      if (text.includes('part-one;')) firstSeen.open();
-    });
-    req.on('end', () => res.end(JSON.stringify({ text, te: req.headers['transfer-encoding'] ?? null })));
-  });
-  const reply = await new Promise<{ text: string; te: string | null }>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/upload', agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => resolve(JSON.parse(text)));
-    });
-    req.on('error', reject);
-    req.write('part-one;');
-    void firstSeen.promise.then(() => req.end('part-two'));
-  });
-  assert.equal(reply.text, 'part-one;part-two');
-  assert.equal(reply.te, 'chunked');
-});
-
-test('20 MB request body arrives intact (sha256)', TIMEOUT, async (t) => {
-  const { port } = await proxyTo(t);
-  const body = patternBytes(20 * 1024 * 1024, 7);
-  const reply = await httpRequest(port, { method: 'POST', path: '/hash', body, headers: { 'content-length': String(body.length) } });
-  assert.equal(reply.status, 200);
-  assert.deepEqual(json(reply), { bytes: body.length, sha256: sha256(body) });
-});
-
-test('20 MB response body arrives intact, with content-length and chunked', TIMEOUT, async (t) => {
-  const { port } = await proxyTo(t);
-  const n = 20 * 1024 * 1024;
-  const expected = sha256(patternBytes(n, 3));
-  const fixed = await httpRequest(port, { path: `/bytes?n=${n}&seed=3` });
-  assert.equal(fixed.status, 200);
-  assert.equal(fixed.body.length, n);
-  assert.equal(sha256(fixed.body), expected);
-  const chunked = await httpRequest(port, { path: `/bytes?n=${n}&seed=3&chunked=1` });
-  assert.equal(chunked.headers['transfer-encoding'], 'chunked');
-  assert.equal(sha256(chunked.body), expected);
-});
-
-/** POST /trailers over HTTP/1.1 with a request trailer; resolves with the echo and response trailers. */
-function postWithTrailers(port: number): Promise<{ echo: EchoReply; trailers: NodeJS.Dict<string> }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/trailers', agent: false, headers: { trailer: 'x-client-trailer', te: 'trailers' } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => resolve({ echo: JSON.parse(text), trailers: res.trailers }));
-    });
-    req.on('error', reject);
-    req.write('body-with-trailers');
-    req.addTrailers({ 'x-client-trailer': 'from-client' });
-    req.end();
-  });
-}
-
-test('response trailers from the upstream reach the client (chunked)', TIMEOUT, async (t) => {
-  const { port } = await proxyTo(t);
-  const reply = await postWithTrailers(port);
-  assert.equal(reply.echo.body, 'body-with-trailers');
-  assert.equal(reply.trailers['x-upstream-trailer'], 'yes');
-});
-
-test('request trailers from the client reach the upstream (chunked)', TIMEOUT, async (t) => {
-  const { port } = await proxyTo(t);
-  const reply = await postWithTrailers(port);
-  assert.equal(reply.echo.body, 'body-with-trailers');
-  assert.equal(reply.echo.trailers['x-client-trailer'], 'from-client');
-});
-
-test('Expect: 100-continue gets a 100 before the body is sent, then the body is proxied', TIMEOUT, async (t) => {
-  const { port } = await proxyTo(t);
-  const body = 'sent-after-continue';
-  const result = await new Promise<{ continued: boolean; status: number; echo: EchoReply }>((resolve, reject) => {
-    let continued = false;
-    const req = http.request({
-      host: '127.0.0.1', port, method: 'PUT', path: '/upload', agent: false,
-      headers: { expect: '100-continue', 'content-length': String(body.length) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => resolve({ continued, status: res.statusCode ?? 0, echo: JSON.parse(text) }));
-    });
-    req.on('error', reject);
-    // The client holds the body until the proxy says 100 Continue.
-    req.on('continue', () => { continued = true; req.end(body); });
-  });
-  assert.equal(result.continued, true);
-  assert.equal(result.status, 200);
-  assert.equal(result.echo.body, body);
-});
-
-test('HEAD, 204 and 304 responses carry no body and leave the keep-alive connection usable', TIMEOUT, async (t) => {
-  const { port } = await proxyTo(t);
-  const agent = keepAliveAgent(t);
-  const head = await httpRequest(port, { method: 'HEAD', path: '/bytes?n=5000', agent });
-  assert.equal(head.status, 200);
-  assert.equal(head.body.length, 0);
-  const noContent = await httpRequest(port, { path: '/status/204', agent });
-  assert.equal(noContent.status, 204);
-  assert.equal(noContent.body.length, 0);
-  const notModified = await httpRequest(port, { path: '/status/304', agent, headers: { 'if-none-match': '"v1"' } });
-  assert.equal(notModified.status, 304);
-  assert.equal(notModified.body.length, 0);
-  // A stray body byte on the socket would corrupt this next response.
-  const after = await httpRequest(port, { path: '/after', agent });
-  assert.equal(after.status, 200);
-  assert.equal(json<EchoReply>(after).url, '/after');
-  assert.equal(new Set([head.localPort, noContent.localPort, notModified.localPort, after.localPort]).size, 1);
 });
 
 test('WebSocket upgrade is passed through and messages echo both ways', TIMEOUT, async (t) => {

@@ -38,6 +38,8 @@ export interface HttpUpstream {
   requests: SeenRequest[];
   /** Number of TCP connections accepted so far. */
   connections(): number;
+  /** Serves `path` (exact pathname) with `handler` from now on, ahead of the default handler. */
+  handle(path: string, handler: Handler): void;
   name: string;
   close(): Promise<void>;
 }
@@ -186,10 +188,11 @@ function listen(server: net.Server): Promise<number> {
   });
 }
 
-function recorder(requests: SeenRequest[], handler: Handler): Handler {
+function recorder(requests: SeenRequest[], handler: Handler, overrides: Map<string, Handler>): Handler {
   return (req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, httpVersion: req.httpVersion });
-    handler(req, res);
+    const override = overrides.size > 0 ? overrides.get(new URL(req.url ?? '/', 'http://upstream').pathname) : undefined;
+    (override ?? handler)(req, res);
   };
 }
 
@@ -197,7 +200,8 @@ function recorder(requests: SeenRequest[], handler: Handler): Handler {
 export async function startHttp1Upstream(options: { name?: string; handler?: Handler } = {}): Promise<HttpUpstream> {
   const name = options.name ?? 'h1';
   const requests: SeenRequest[] = [];
-  const server = http.createServer({ keepAliveTimeout: 60_000 }, recorder(requests, options.handler ?? standardHandler(name)));
+  const overrides = new Map<string, Handler>();
+  const server = http.createServer({ keepAliveTimeout: 60_000 }, recorder(requests, options.handler ?? standardHandler(name), overrides));
   let connections = 0;
   server.on('connection', () => { connections++; });
   const port = await listen(server);
@@ -207,6 +211,7 @@ export async function startHttp1Upstream(options: { name?: string; handler?: Han
     requests,
     name,
     connections: () => connections,
+    handle: (path, h) => { overrides.set(path, h); },
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -218,7 +223,8 @@ export async function startHttp1Upstream(options: { name?: string; handler?: Han
 export async function startH2cUpstream(options: { name?: string; handler?: Handler } = {}): Promise<HttpUpstream> {
   const name = options.name ?? 'h2';
   const requests: SeenRequest[] = [];
-  const handler = recorder(requests, options.handler ?? standardHandler(name));
+  const overrides = new Map<string, Handler>();
+  const handler = recorder(requests, options.handler ?? standardHandler(name), overrides);
   const server = http2.createServer({ maxSessionMemory: 64 }, handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
   let connections = 0;
   const sockets = new Set<net.Socket>();
@@ -234,6 +240,7 @@ export async function startH2cUpstream(options: { name?: string; handler?: Handl
     requests,
     name,
     connections: () => connections,
+    handle: (path, h) => { overrides.set(path, h); },
     close: () => new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
