@@ -2,7 +2,7 @@
 // exit 0 for a valid config, 2 with one line on stderr naming file, field path and expectation.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,6 +153,13 @@ describe('remora arguments', { concurrency: 4 }, () => {
     const r = await remora(['plugin', 'publish']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /unknown subcommand "publish"; expected one of new, build, test/);
+  });
+
+  it('--version prints the package version and exits 0', async () => {
+    const r = await remora(['--version']);
+    assert.equal(r.code, 0);
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    assert.equal(r.stdout.trim(), pkg.version);
   });
 
   it('--help lists the commands and exits 0', async () => {

@@ -1,5 +1,6 @@
 // The `remora` command line (bin/remora.js imports this). Exit codes: 0 ok, 1 runtime failure,
 // 2 bad config or bad arguments, with one line on stderr naming file, field path and expectation.
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
@@ -11,7 +12,7 @@ import { runPluginCommand } from './plugin-command.ts';
 function program(): Command {
   const cli = new Command('remora')
     .description('A small, fast sidecar proxy programmed with proxy-wasm plugins')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(packageVersion())
     .exitOverride()
     .showHelpAfterError('(run `remora --help` for usage)');
 
@@ -52,6 +53,11 @@ function program(): Command {
     });
 
   return cli;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 function summary(config: Config): string {
