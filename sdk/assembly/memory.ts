@@ -88,7 +88,7 @@ export function deserializePairs(buffer: ArrayBuffer): Header[] {
   if (total < 4) return result;
   const base = changetype<usize>(buffer);
   const n = <usize>load<u32>(base);
-  if (4 + 8 * n > total) return result;
+  if (n * 8 + 4 > total) return result;
   let lens = base + 4;
   let data = base + 4 + 8 * n;
   const end = base + total;

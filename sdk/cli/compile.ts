@@ -1,6 +1,5 @@
 // Compiles an AssemblyScript plugin entry with the SDK's flags. One place for the flags, used by
 // `remora plugin build`, sdk/build.ts (examples, SDK test plugins) and anyone building SDK plugins.
-import asc from 'assemblyscript/asc';
 import { mkdirSync, renameSync, statSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +77,8 @@ export async function compilePlugin(opts: CompileOptions): Promise<CompileResult
       return true;
     },
   };
+  // Imported here: loading the compiler takes a while, and cached builds never need it.
+  const { default: asc } = await import('assemblyscript/asc');
   const { error } = await asc.main(args, { stdout: sink as never, stderr: sink as never });
   // asc prints a warning when --converge stops early; it is noise for plugin authors.
   diagnostics = diagnostics.split('\n').filter((l) => !/^Last converge was suboptimal\.?$/.test(l.trim())).join('\n').trim();
