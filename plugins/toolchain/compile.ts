@@ -2,6 +2,7 @@
 // changed. Used by plugins/build.ts (the shipped plugins) and by the plugin tests (small test
 // entries that expose the pure modules), so both see the same flags and the same cache rule.
 import asc from 'assemblyscript/asc';
+import { PLUGIN_ASC_FLAGS } from '../../sdk/cli/compile.ts';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -27,15 +28,11 @@ export interface CompileResult {
 }
 
 /**
- * Flags every plugin build shares (the SDK's recommended set): optimised for speed; `_initialize`
- * exported as a WASI reactor start; AssemblyScript's `abort`/`seed` routed to the SDK's proxy_log- and
- * clock-based versions, so the module imports nothing Envoy lacks.
+ * Flags every plugin build shares: the SDK's (optimised, minimal runtime with the GC run by the SDK
+ * at callback ends, `_initialize` start, abort/seed routed through proxy-wasm imports), so the
+ * first-party plugins are built exactly as `remora plugin build` builds an author's plugin.
  */
-export const releaseFlags = [
-  '-O3', '--runtime', 'incremental', '--exportStart', '_initialize',
-  '--use', 'abort=~lib/@remora/sdk/assembly/abort/remora_abort',
-  '--use', 'seed=~lib/@remora/sdk/assembly/abort/remora_seed',
-];
+export const releaseFlags: string[] = [...PLUGIN_ASC_FLAGS];
 
 function listTs(dir: string, acc: string[]): void {
   if (!existsSync(dir)) return;

@@ -1,0 +1,131 @@
+// auth as a plugin: built with plugins/build.ts and hosted in-process by the SDK harness on Remora's
+// abi/ host, with tokens minted by node:crypto and the external check answered by the test.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { loadPlugin, PluginStartError, type PluginHarness } from '@remora/sdk/harness';
+import { buildPlugin, pluginWasmPath } from '../build.ts';
+import { mintHs256, mintRs256, mintUnsigned, octJwk, nowSeconds } from './tokens.ts';
+
+const wasm = pluginWasmPath('auth');
+const secret = randomBytes(32);
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const jwks = { keys: [octJwk(secret, 'hs'), { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rs', alg: 'RS256' }] };
+const config = {
+  realm: 'shop',
+  jwt: { jwks, issuers: ['https://id.test'], audiences: ['shop'], forwardClaims: { email: 'x-user-email' }, requiredClaims: { scope: 'read' } },
+  apiKeys: { keys: [{ name: 'batch-job', key: 'k-123' }] },
+};
+const claims = (extra: Record<string, unknown> = {}) => ({
+  iss: 'https://id.test', aud: 'shop', sub: 'u-1', email: 'u1@example.com', scope: 'read write', exp: nowSeconds() + 60, ...extra,
+});
+let h: PluginHarness;
+
+before(async () => {
+  await buildPlugin('auth');
+  h = await loadPlugin(wasm, { config });
+});
+
+const withAuth = (value: string, extra: Record<string, string> = {}) => ({ request: { headers: { authorization: value, ...extra } } });
+
+test('no credential: 401 with a Bearer challenge, the upstream is not called', async () => {
+  const s = await h.request();
+  assert.equal(s.response.status, 401);
+  assert.equal(s.upstreamRequest, undefined);
+  assert.equal(s.response.headers.get('www-authenticate'), 'Bearer realm="shop"');
+  assert.deepEqual(JSON.parse(s.response.body.toString()), { error: 'unauthorized', error_description: 'no credentials' });
+});
+
+test('valid HS256 and RS256 tokens reach the upstream with identity and claim headers; spoofed ones are replaced', async () => {
+  for (const token of [mintHs256(secret, claims(), { kid: 'hs' }), mintRs256(rsa.privateKey, claims(), { kid: 'rs' })]) {
+    const s = await h.request(withAuth(`Bearer ${token}`, { 'x-remora-identity': 'admin', 'x-user-email': 'boss@example.com' }));
+    assert.equal(s.response.status, 200);
+    assert.equal(s.upstreamRequest?.headers.get('x-remora-identity'), 'u-1');
+    assert.deepEqual(s.upstreamRequest?.headers.getAll('x-user-email'), ['u1@example.com']);
+    assert.equal(s.upstreamRequest?.headers.get('authorization'), `Bearer ${token}`);
+  }
+});
+
+test('invalid tokens get 401 invalid_token with the reason', async () => {
+  const cases: Array<[string, string]> = [
+    [mintHs256(randomBytes(32), claims()), 'token signature is invalid'],
+    [mintHs256(secret, claims({ exp: nowSeconds() - 3600 })), 'token expired'],
+    [mintHs256(secret, claims({ nbf: nowSeconds() + 3600 })), 'token not yet valid'],
+    [mintHs256(secret, claims({ iss: 'https://other.test' })), 'token issuer not accepted'],
+    [mintHs256(secret, claims({ aud: ['billing'] })), 'token audience not accepted'],
+    [mintUnsigned(claims()), 'token algorithm none is not accepted'],
+    ['not.a.jwt', 'token header is not base64url JSON'],
+  ];
+  for (const [token, reason] of cases) {
+    const s = await h.request(withAuth(`Bearer ${token}`));
+    assert.equal(s.response.status, 401, reason);
+    assert.equal(s.upstreamRequest, undefined);
+    assert.equal(s.response.headers.get('www-authenticate'), `Bearer realm="shop", error="invalid_token", error_description="${reason}"`);
+    assert.equal(JSON.parse(s.response.body.toString()).error, 'invalid_token');
+  }
+});
+
+test('a valid token without the required scope gets 403 insufficient_scope', async () => {
+  const s = await h.request(withAuth(`Bearer ${mintHs256(secret, claims({ scope: 'write' }))}`));
+  assert.equal(s.response.status, 403);
+  assert.match(s.response.headers.get('www-authenticate') ?? '', /^Bearer realm="shop", error="insufficient_scope"/);
+});
+
+test('an API key authenticates as its name and is not forwarded', async () => {
+  const s = await h.request({ request: { headers: { 'x-api-key': 'k-123' } } });
+  assert.equal(s.response.status, 200);
+  assert.equal(s.upstreamRequest?.headers.get('x-remora-identity'), 'batch-job');
+  assert.equal(s.upstreamRequest?.headers.has('x-api-key'), false);
+  assert.equal((await h.request({ request: { headers: { 'x-api-key': 'k-124' } } })).response.status, 401);
+});
+
+test('external check: request headers go to the cluster; 2xx continues with copied headers', async () => {
+  const ext = await loadPlugin(wasm, {
+    clusters: ['authz'],
+    config: { external: { cluster: 'authz', pathPrefix: '/check', requestHeaders: ['authorization', 'cookie'], upstreamHeaders: ['x-user-id'] } },
+  });
+  const stream = ext.stream({ request: { headers: { ':method': 'POST', ':path': '/orders?id=1', cookie: 's=abc', 'x-other': 'no' } } });
+  const done = stream.run();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(ext.httpCalls.length, 1);
+  const call = ext.httpCalls[0]!;
+  assert.equal(call.cluster, 'authz');
+  assert.equal(call.headers.get(':method'), 'POST');
+  assert.equal(call.headers.get(':path'), '/check/orders?id=1');
+  assert.equal(call.headers.get(':authority'), 'authz');
+  assert.equal(call.headers.get('cookie'), 's=abc');
+  assert.equal(call.headers.has('x-other'), false);
+  assert.equal(stream.upstreamRequest, undefined, 'held while the check runs');
+  call.respond({ status: 200, headers: { 'x-user-id': 'u-42' } });
+  const s = await done;
+  assert.equal(s.response.status, 200);
+  assert.equal(s.upstreamRequest?.headers.get('x-user-id'), 'u-42');
+});
+
+test('external check: a denial is forwarded to the client; no answer gives statusOnError', async () => {
+  const ext = await loadPlugin(wasm, { config: { external: { cluster: 'authz', statusOnError: 503 } } });
+  const denied = ext.stream({ request: { headers: { authorization: 'Bearer x' } } });
+  const d = denied.run();
+  await new Promise((r) => setImmediate(r));
+  ext.httpCalls[0]!.respond({ status: 403, headers: { 'www-authenticate': 'Custom realm="x"', 'content-type': 'text/plain', 'x-secret': 'no' }, body: 'forbidden by policy' });
+  const ds = await d;
+  assert.equal(ds.response.status, 403);
+  assert.equal(ds.response.body.toString(), 'forbidden by policy');
+  assert.equal(ds.response.headers.get('www-authenticate'), 'Custom realm="x"');
+  assert.equal(ds.response.headers.has('x-secret'), false);
+  assert.equal(ds.upstreamRequest, undefined);
+
+  const failing = ext.stream();
+  const f = failing.run();
+  await new Promise((r) => setImmediate(r));
+  ext.httpCalls[1]!.fail();
+  assert.equal((await f).response.status, 503);
+});
+
+test('an invalid configuration stops the plugin with the field path in its log', async () => {
+  await assert.rejects(loadPlugin(wasm, { config: { jwt: { jwks: { keys: [{ kty: 'oct', k: 'c2hvcnQ' }] } } } }), (e: unknown) => {
+    assert.ok(e instanceof PluginStartError);
+    assert.ok(e.logs.some((l) => l.message.startsWith('auth: invalid configuration: jwt.jwks.keys[0].k: HS256 keys must be at least 32 bytes')), JSON.stringify(e.logs));
+    return true;
+  });
+});
