@@ -119,6 +119,13 @@ const filters: Record<string, (c: HttpStreamControl) => HttpFilter> = {
       return FilterStatus.Stop;
     },
   }),
+  // Replaces the upstream's answer from the response headers callback.
+  responseReplacer: (c) => ({
+    onResponseHeaders() {
+      c.sendLocalReply(502, [['x-replaced', '1']], 'replaced by filter');
+      return FilterStatus.Stop;
+    },
+  }),
   // Steers to another cluster by rewriting the path; the route is matched again.
   steerer: () => ({
     onRequestHeaders(h) {
@@ -180,6 +187,7 @@ describe('HTTP filter chain', () => {
             route('replaced', 'a', { match: { pathPrefix: '/replace' }, plugins: ['replacer'] }),
             route('denied', 'a', { match: { pathPrefix: '/deny' }, plugins: ['tagger', 'denier'] }),
             route('late', 'a', { match: { pathPrefix: '/late' }, plugins: ['lateDenier'] }),
+            route('resp-reply', 'a', { match: { pathPrefix: '/resp-reply' }, plugins: ['tagger', 'responseReplacer'] }),
             route('steer', 'a', { match: { pathPrefix: '/steer' }, plugins: ['steerer'] }),
             route('broken', 'a', { match: { pathPrefix: '/broken' }, plugins: ['thrower'] }),
             route('missing', 'a', { match: { pathPrefix: '/missing' }, plugins: ['no-such-plugin'] }),
@@ -248,6 +256,17 @@ describe('HTTP filter chain', () => {
     const r = await request(`${p.url()}/late`, { method: 'POST', body: 'ignored' });
     assert.equal(r.status, 401);
     assert.equal(r.body, 'late no');
+  });
+
+  it('replaces the upstream answer with a local reply sent from the response headers, then keeps serving', async () => {
+    const r = await request(`${p.url()}/resp-reply`);
+    assert.equal(r.status, 502);
+    assert.equal(r.body, 'replaced by filter');
+    assert.equal(r.headers['x-replaced'], '1');
+    // Sent directly (Envoy: encoding had started), so the other filter's response callback did not run on it.
+    assert.equal(r.headers['x-tagger-saw'], undefined);
+    const again = await request(`${p.url()}/tag/again`);
+    assert.equal(again.status, 200);
   });
 
   it('matches the route again after request-header filters, so a filter can steer to another cluster', async () => {

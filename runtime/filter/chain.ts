@@ -53,6 +53,8 @@ export class FilterChain {
   /** Control calls made during a callback, run after it returns. */
   private deferred: Array<() => void> | undefined = undefined;
   private localReplies = 0;
+  /** The upstream response head entered the response filters (Envoy: encoding started). */
+  private upstreamResponseStarted = false;
   private inLocalReply = false;
   finished = false;
   requestMap: HeaderMap | undefined = undefined;
@@ -108,6 +110,7 @@ export class FilterChain {
   }
 
   responseHeaders(map: HeaderMap, eos: boolean): void {
+    this.upstreamResponseStarted = true;
     this.responseMap = map;
     this.process(this.res, { kind: Kind.headers, map, body: undefined, eos }, 0);
   }
@@ -259,8 +262,9 @@ export class FilterChain {
   }
 
   /**
-   * Answer locally. Request processing ends and the upstream is cancelled; the response filters run on the
-   * reply unless it was generated while another local reply was being filtered (no loops).
+   * Answer locally. Request processing ends and the upstream is cancelled. Like Envoy, the response filters
+   * run on the reply when no response was being filtered yet; a reply that replaces an upstream response
+   * already in the response filters (or another local reply) is sent directly, so filters cannot loop.
    */
   localReply(status: number, headers: HeaderMap, body: Buffer | string, details: string, _fromProxy: boolean): void {
     if (this.finished) return;
@@ -280,7 +284,7 @@ export class FilterChain {
     if (!map.some((h) => h[0] === 'content-type') && bytes.length > 0) map.push(['content-type', 'text/plain']);
     map.push(['content-length', String(bytes.length)]);
     this.localReplies++;
-    if (this.inLocalReply || this.localReplies > 4) {
+    if (this.inLocalReply || this.upstreamResponseStarted || this.localReplies > 4) {
       // A reply replacing a reply that filters are still handling: send it as is.
       ex.sinkResponseHeaders(map, bytes.length === 0);
       if (bytes.length > 0) ex.sinkResponseBody(bytes, true);

@@ -67,6 +67,8 @@ export class HttpExchange implements UpstreamHandler {
   private resumeUpstream: (() => void) | undefined = undefined;
   private abortUpstream: ((err?: Error) => void) | undefined = undefined;
   private counted = false;
+  /** The upstream request was cancelled (a filter answered locally): ignore whatever it still reports. */
+  private detached = false;
   /** Set when the route has plugins. */
   chain: FilterChain | undefined = undefined;
   /** Body fed by the filter chain to the upstream client (filter path only). */
@@ -149,11 +151,11 @@ export class HttpExchange implements UpstreamHandler {
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortUpstream = abort;
-    if (this.phase === Phase.done) abort(new Error(ProxyError.downstreamClosed));
+    if (this.phase === Phase.done || this.detached) abort(new Error(ProxyError.downstreamClosed));
   }
 
   onHeaders(statusCode: number, raw: Array<Buffer | string>, resume: () => void, _statusText: string): boolean {
-    if (statusCode < 200 || this.phase !== Phase.upstream) return true; // 1xx: Remora answered 100-continue itself
+    if (statusCode < 200 || this.phase !== Phase.upstream || this.detached) return true; // 1xx: Remora answered 100-continue itself
     this.resumeUpstream = resume;
     this.upstreamResponseEpoch = Date.now();
     this.phase = Phase.responding;
@@ -181,7 +183,7 @@ export class HttpExchange implements UpstreamHandler {
   }
 
   onTrailersOnly(statusCode: number, flat: string[]): void {
-    if (this.phase !== Phase.upstream) return;
+    if (this.phase !== Phase.upstream || this.detached) return;
     this.upstreamResponseEpoch = Date.now();
     this.phase = Phase.responding;
     this.status = statusCode;
@@ -210,7 +212,7 @@ export class HttpExchange implements UpstreamHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    if (this.phase !== Phase.responding) return true;
+    if (this.phase !== Phase.responding || this.detached) return true;
     if (this.chain !== undefined) {
       this.chain.responseBody({ bytes: chunk }, false);
       return !this.upstreamPaused;
@@ -227,7 +229,7 @@ export class HttpExchange implements UpstreamHandler {
   }
 
   onComplete(rawTrailers: Array<Buffer | string> | null): void {
-    if (this.phase !== Phase.responding) return;
+    if (this.phase !== Phase.responding || this.detached) return;
     if (this.chain !== undefined) {
       if (rawTrailers !== null && rawTrailers.length > 0) this.chain.responseTrailers(rawToMap(rawTrailers, undefined, this.h2));
       else this.chain.responseBody({ bytes: EMPTY }, true);
@@ -239,7 +241,7 @@ export class HttpExchange implements UpstreamHandler {
   }
 
   onError(err: Error): void {
-    if (this.phase === Phase.done) return;
+    if (this.phase === Phase.done || this.detached) return;
     const code = (err as { code?: string }).code;
     if (this.phase === Phase.responding) {
       // Mid-response failure: the client must see a broken response, not a truncated "success".
@@ -471,12 +473,12 @@ export class HttpExchange implements UpstreamHandler {
 
   /** A local reply replaces whatever the upstream was doing. */
   cancelUpstream(): void {
-    if (this.phase === Phase.upstream || this.phase === Phase.responding) {
-      this.abortUpstream?.(new Error('local reply'));
-    }
-    this.chainBody?.destroy();
-    // Ignore whatever the upstream still reports.
+    const wasActive = this.phase === Phase.upstream || this.phase === Phase.responding;
+    // Detach first: the abort below reports back synchronously through onError.
+    this.detached = true;
     this.phase = Phase.routing;
+    if (wasActive) this.abortUpstream?.(new Error('local reply'));
+    this.chainBody?.destroy();
   }
 
   /** Marks the exchange as answering locally (filters' local reply). */
