@@ -1,0 +1,126 @@
+// auth in a real Remora process: JWT (HS256, RS256) and the external check against a real authz
+// server reached through a Remora cluster with proxy_http_call.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { startRemora, cleanupList, type RemoraProcess } from '../../test/support/remora.ts';
+import { startHttp1Upstream, type HttpUpstream, type EchoReply } from '../../test/support/upstreams.ts';
+import { httpRequest, json } from '../../test/support/clients.ts';
+import { proxyConfig } from '../../test/support/config.ts';
+import { buildPlugin, pluginWasmPath } from '../build.ts';
+import { mintHs256, mintRs256, mintUnsigned, octJwk, nowSeconds } from './tokens.ts';
+
+const scope = cleanupList();
+let remora: RemoraProcess;
+let app: HttpUpstream;
+let authz: HttpUpstream;
+const secret = randomBytes(32);
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+before(async () => {
+  await buildPlugin('auth');
+  app = await startHttp1Upstream({ name: 'app' });
+  // The external check: lets "Bearer letmein" through as user u-9, refuses everything else.
+  authz = await startHttp1Upstream({
+    name: 'authz',
+    handler: (req, res) => {
+      req.resume();
+      if (req.headers.authorization === 'Bearer letmein' && req.url?.startsWith('/check/ext/')) {
+        res.writeHead(200, { 'x-user-id': 'u-9' }).end();
+      } else {
+        res.writeHead(403, { 'content-type': 'text/plain', 'www-authenticate': 'Custom realm="authz"' }).end('denied by authz');
+      }
+    },
+  });
+  scope.after(() => app.close());
+  scope.after(() => authz.close());
+  remora = await startRemora(scope, proxyConfig({
+    routes: [
+      { name: 'api', match: { pathPrefix: '/api' }, plugins: ['jwt'], cluster: 'app' },
+      { name: 'ext', match: { pathPrefix: '/ext' }, plugins: ['ext'], cluster: 'app' },
+      { name: 'open', match: { pathPrefix: '/' }, cluster: 'app' },
+    ],
+    clusters: [
+      { name: 'app', endpoints: [app.endpoint] },
+      { name: 'authz', endpoints: [authz.endpoint] },
+    ],
+    extra: {
+      plugins: [
+        {
+          name: 'jwt',
+          url: pluginWasmPath('auth'),
+          config: {
+            realm: 'api',
+            jwt: {
+              jwks: { keys: [octJwk(secret, 'hs'), { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'rs', alg: 'RS256', use: 'sig' }] },
+              audiences: ['api'],
+              forwardClaims: { role: 'x-role' },
+            },
+          },
+        },
+        {
+          name: 'ext',
+          url: pluginWasmPath('auth'),
+          config: { external: { cluster: 'authz', pathPrefix: '/check', upstreamHeaders: ['x-user-id'], timeoutMs: 2000 } },
+        },
+      ],
+    },
+  }));
+});
+
+after(() => scope.run());
+
+const port = () => remora.ports.main!;
+const claims = (extra: Record<string, unknown> = {}) => ({ sub: 'u-1', aud: 'api', role: 'admin', exp: nowSeconds() + 120, ...extra });
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+test('no token: 401 with www-authenticate; the app is not reached', async () => {
+  const before = app.requests.length;
+  const r = await httpRequest(port(), { path: '/api/items' });
+  assert.equal(r.status, 401);
+  assert.equal(r.headers['www-authenticate'], 'Bearer realm="api"');
+  assert.equal(app.requests.length, before);
+});
+
+test('valid HS256 and RS256 tokens: 200, identity and claims forwarded', async () => {
+  for (const token of [mintHs256(secret, claims()), mintRs256(rsa.privateKey, claims(), { kid: 'rs' })]) {
+    const r = await httpRequest(port(), { path: '/api/items', headers: { ...bearer(token), 'x-role': 'spoofed' } });
+    assert.equal(r.status, 200);
+    const echo = json<EchoReply>(r);
+    assert.equal(echo.headers['x-remora-identity'], 'u-1');
+    assert.equal(echo.headers['x-role'], 'admin');
+  }
+});
+
+test('expired, wrongly signed, alg none and malformed tokens: 401 invalid_token', async () => {
+  const tokens = [
+    mintHs256(secret, claims({ exp: nowSeconds() - 600 })),
+    mintHs256(randomBytes(32), claims()),
+    mintUnsigned(claims()),
+    mintHs256(secret, claims({ aud: 'other' })),
+    'garbage',
+  ];
+  for (const token of tokens) {
+    const r = await httpRequest(port(), { path: '/api/items', headers: bearer(token) });
+    assert.equal(r.status, 401, token);
+    assert.match(String(r.headers['www-authenticate']), /^Bearer realm="api", error="invalid_token"/);
+  }
+});
+
+test('external check through a cluster: allowed with copied headers, denied with the service verdict', async () => {
+  const ok = await httpRequest(port(), { path: '/ext/orders', headers: { authorization: 'Bearer letmein' } });
+  assert.equal(ok.status, 200);
+  assert.equal(json<EchoReply>(ok).headers['x-user-id'], 'u-9');
+  const seen = authz.requests.at(-1)!;
+  assert.equal(seen.url, '/check/ext/orders');
+  assert.equal(seen.headers.authorization, 'Bearer letmein');
+
+  const denied = await httpRequest(port(), { path: '/ext/orders', headers: { authorization: 'Bearer nope' } });
+  assert.equal(denied.status, 403);
+  assert.equal(denied.body.toString(), 'denied by authz');
+  assert.equal(denied.headers['www-authenticate'], 'Custom realm="authz"');
+});
+
+test('routes without the plugin are not affected', async () => {
+  assert.equal((await httpRequest(port(), { path: '/public' })).status, 200);
+});
