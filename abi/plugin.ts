@@ -8,7 +8,7 @@ import type { PluginHost, StreamHost, LogSink } from './host.ts';
 import { ABI_MARKERS } from './types.ts';
 import { WasmVm } from './vm/vm.ts';
 import { capDefinedMemory, readModuleInfo, type ModuleInfo } from './vm/module-info.ts';
-import type { CallbackStat, PluginBinding, RootContext } from './context/context.ts';
+import { totalMs, type CallbackStat, type PluginBinding, type RootContext } from './context/context.ts';
 import { HttpStream } from './context/http-stream.ts';
 import { TcpStream } from './context/tcp-stream.ts';
 
@@ -131,7 +131,8 @@ export interface PluginState {
   traps: number;
   restarts: number;
   memoryBytes: number;
-  callbacks: Record<string, CallbackStat>;
+  /** Per callback export: calls and cumulative milliseconds (estimated from sampled timings). */
+  callbacks: Record<string, { count: number; totalMs: number }>;
 }
 
 export class Plugin implements PluginBinding {
@@ -271,8 +272,8 @@ export class Plugin implements PluginBinding {
 
   state(): PluginState {
     const vm = this._vm;
-    const callbacks: Record<string, CallbackStat> = {};
-    for (const [k, v] of this.stats) callbacks[k] = { count: v.count, totalMs: v.totalMs };
+    const callbacks: Record<string, { count: number; totalMs: number }> = {};
+    for (const [k, v] of this.stats) callbacks[k] = { count: v.count, totalMs: totalMs(v) };
     return {
       name: this.name,
       abiVersion: this.compiled.abi,

@@ -7,6 +7,9 @@ import { VmFault } from '../vm/fault.ts';
 /** The plugin's allocator: `malloc` or `proxy_on_memory_allocate`, (size) -> ptr (i32). */
 export type Allocator = (size: number) => number;
 
+/** Node's Buffer has these (undocumented in @types/node, stable since Node 0.x). */
+type SliceBuffer = Buffer & { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string };
+
 export class GuestMemory {
   readonly memory: WebAssembly.Memory;
   allocator: Allocator | undefined;
@@ -22,7 +25,9 @@ export class GuestMemory {
 
   /** Current view, re-created after growth. */
   bytes(): Buffer {
-    if (this.memory.buffer !== this.ab) {
+    // Growth detaches the old ArrayBuffer (byteLength becomes 0): a cheap test before the costly
+    // `memory.buffer` getter.
+    if (this.ab.byteLength === 0 && this.memory.buffer !== this.ab) {
       this.ab = this.memory.buffer;
       this.buf = Buffer.from(this.ab);
     }
@@ -47,9 +52,11 @@ export class GuestMemory {
 
   /** Decodes a string (null when out of bounds). */
   string(ptr: number, len: number, enc: 'utf8' | 'latin1' = 'utf8'): string | null {
-    const b = this.bytes();
+    const b = this.bytes() as SliceBuffer;
     if (ptr + len > b.length) return null;
-    return len === 0 ? '' : b.toString(enc, ptr, ptr + len);
+    if (len === 0) return '';
+    // The slice methods skip toString's argument normalisation: this is the hostcall hot path.
+    return enc === 'latin1' ? b.latin1Slice(ptr, ptr + len) : b.utf8Slice(ptr, ptr + len);
   }
 
   u32(ptr: number): number | null {

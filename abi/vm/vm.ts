@@ -5,7 +5,7 @@
 import type { AbiVersion } from '../types.ts';
 import type { LogSink } from '../host.ts';
 import { GuestMemory } from '../memory/guest-memory.ts';
-import { RootContext, StreamContext, rootOf, type Context, type PluginBinding } from '../context/context.ts';
+import { RootContext, StreamContext, TIMING_SAMPLE, rootOf, type CallbackStat, type Context, type PluginBinding } from '../context/context.ts';
 import type { StreamHost, HttpCallResponse } from '../host.ts';
 import type { HeaderPairs } from '../types.ts';
 import type { MetricCell } from '../shared/metric-store.ts';
@@ -123,7 +123,7 @@ export class WasmVm {
   /** Plugins currently using this VM (root contexts alive). */
   users = 0;
   /** Callback statistics of calls made outside any plugin (start functions). */
-  readonly startStats = new Map<string, { count: number; totalMs: number }>();
+  readonly startStats = new Map<string, CallbackStat>();
   private depth = 0;
   private readonly deferred: Array<() => void> = [];
   private nextContextId = 1;
@@ -281,7 +281,11 @@ export class WasmVm {
     this.current = ctx;
     this.effective = ctx;
     this.depth++;
-    const t0 = performance.now();
+    const stats = ctx ? (ctx.kind === 'root' ? ctx : ctx.root).plugin.stats : this.startStats;
+    let st = stats.get(name);
+    if (!st) stats.set(name, (st = { count: 0, sampledCount: 0, sampledMs: 0 }));
+    const timed = st.count++ % TIMING_SAMPLE === 0;
+    const t0 = timed ? performance.now() : 0;
     let r: number | undefined;
     try {
       r = fn(a, b, c, d, e);
@@ -292,13 +296,10 @@ export class WasmVm {
       this.depth--;
       this.current = prevCurrent;
       this.effective = prevEffective;
-      const stats = ctx ? rootOf(ctx)!.plugin.stats : this.startStats;
-      const st = stats.get(name);
-      const ms = performance.now() - t0;
-      if (st) {
-        st.count++;
-        st.totalMs += ms;
-      } else stats.set(name, { count: 1, totalMs: ms });
+      if (timed) {
+        st.sampledCount++;
+        st.sampledMs += performance.now() - t0;
+      }
     }
     if (this.depth === 0) {
       if (!this.failed && this.mem && this.mem.byteLength() > this.maxMemoryBytes) {
