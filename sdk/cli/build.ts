@@ -1,0 +1,48 @@
+// `remora plugin build [dir]`: compiles <dir>/assembly/index.ts to <dir>/build/plugin.wasm.
+import { Command, CommanderError } from 'commander';
+import { existsSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { compilePlugin } from './compile.ts';
+
+export interface BuildOptions {
+  out?: string;
+  debug?: boolean;
+  wat?: boolean;
+}
+
+/** Builds the project in `dir`; returns the exit code and prints one line (or the diagnostics). */
+export async function buildProject(dir: string, opts: BuildOptions = {}): Promise<number> {
+  const entry = join(dir, 'assembly', 'index.ts');
+  if (!existsSync(entry)) {
+    process.stderr.write(`remora plugin build: ${entry} not found (is ${dir} a plugin project? see \`remora plugin new\`)\n`);
+    return 2;
+  }
+  const out = resolve(dir, opts.out ?? join('build', 'plugin.wasm'));
+  const r = await compilePlugin({ entry, out, debug: opts.debug, wat: opts.wat });
+  if (!r.ok) {
+    process.stderr.write(`${r.diagnostics}\nremora plugin build: compiling ${relative(process.cwd(), entry)} failed\n`);
+    return 1;
+  }
+  if (r.diagnostics) process.stderr.write(`${r.diagnostics}\n`);
+  process.stdout.write(`built ${relative(process.cwd(), out) || out} (${r.size} bytes)\n`);
+  return 0;
+}
+
+export async function main(args: string[]): Promise<number> {
+  const cli = new Command('remora plugin build')
+    .description('compile a plugin project with the AssemblyScript compiler (optimised, small)')
+    .argument('[dir]', 'plugin project folder', '.')
+    .option('-o, --out <file>', 'output .wasm (default <dir>/build/plugin.wasm)')
+    .option('--debug', 'debug build: assertions, names and source map')
+    .option('--wat', 'also write the text format next to the .wasm')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    cli.parse(args, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
+  const opts = cli.opts<BuildOptions>();
+  return buildProject(resolve(cli.args[0] ?? '.'), opts);
+}
