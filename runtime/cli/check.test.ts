@@ -136,6 +136,34 @@ describe('remora check -c FILE', { concurrency: 4 }, () => {
   });
 });
 
+describe('remora check starts every plugin', () => {
+  it('a plugin whose proxy_on_configure fails is bad config naming the plugin', async () => {
+    await wasm('refuses', MINIMAL_PLUGIN_WAT.replace(
+      '(func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 1))',
+      '(func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 0))',
+    ));
+    const line = await rejected(`${VALID}plugins: [{ name: picky, url: refuses.wasm }]\n`, /: plugins\[0\]/);
+    assert.match(line, /picky/);
+    assert.match(line, /configure/i);
+  });
+
+  it("appends the plugin's own last log line to the one-line error", async () => {
+    await wasm('explains', `(module
+  (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "config: missing issuer")
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "malloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (i32.const 1))
+  (func (export "proxy_on_configure") (param i32 i32) (result i32)
+    (drop (call $log (i32.const 4) (i32.const 16) (i32.const 22)))
+    (i32.const 0)))`);
+    const line = await rejected(`${VALID}plugins: [{ name: jwt, url: explains.wasm }]\n`, /: plugins\[0\]/);
+    assert.match(line, /config: missing issuer/);
+  });
+});
+
 describe('remora arguments', { concurrency: 4 }, () => {
   it('a missing -c is bad arguments (exit 2)', async () => {
     const r = await remora(['check']);

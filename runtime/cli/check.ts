@@ -1,9 +1,12 @@
 // `remora check -c FILE`: everything `run` would refuse, found without serving.
-// Config problems come from loadConfig; `checkPlugins` is the SEAM where the Wasm host loads
-// and starts every plugin (VM start, proxy_on_vm_start, proxy_on_configure) and reports the
-// first failure as a ConfigError on `plugins[i]`. What it does here already: each plugin must
-// be a valid WebAssembly module that declares a proxy-wasm ABI version the host supports.
+// Config problems come from loadConfig; `checkPlugins` then makes sure each plugin is a
+// WebAssembly module declaring a supported proxy-wasm ABI, and has the Wasm host (runtime/plugin)
+// load and start every one (VM start, proxy_on_vm_start, proxy_on_configure). The first failure
+// is a ConfigError on `plugins[i]`: still one line, with the plugin's last warning or error log
+// (often the reason its configure refused) appended instead of printed separately.
 import { readFile } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { ConfigError } from '../config/errors.ts';
 import type { Config } from '../config/types.ts';
 
@@ -26,6 +29,39 @@ export async function checkPlugins(config: Config): Promise<void> {
       throw new ConfigError(config.source, `plugins[${i}].url`, `expected a proxy-wasm module (ABI 0.1.0, 0.2.0 or 0.2.1), but ${found}`);
     }
   }
-  // Then the Wasm host loads and starts each one (VM start, proxy_on_vm_start, proxy_on_configure).
-  if (config.plugins.length > 0) await (await import('../plugin/runtime.ts')).checkPlugins(config, (await import('pino')).pino({ level: 'warn' }, process.stderr));
+  if (config.plugins.length === 0) return;
+  const logs = new PluginLogTail();
+  const { checkPlugins: startEveryPlugin } = await import('../plugin/runtime.ts');
+  try {
+    await startEveryPlugin(config, pino({ level: 'warn', base: undefined }, logs));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      // The host's own lines repeat the error ("plugin x failed to start: <reason>"); keep what
+      // the plugin said besides that.
+      const reason = e.detail.replace(/^plugin [^:]*: /, '');
+      const said = logs.messages.findLast((m) => !m.includes(reason) && !reason.includes(m));
+      if (said) throw new ConfigError(e.file, e.path, `${e.detail} (plugin log: ${JSON.stringify(said)})`);
+    }
+    throw e;
+  }
+}
+
+/** Keeps the last messages the plugins logged (at warn and above) while starting. */
+class PluginLogTail extends Writable {
+  readonly messages: string[] = [];
+
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line) continue;
+      try {
+        // Plugin log lines carry `wasm: true` (runtime/plugin/plugin-host.ts).
+        const entry = JSON.parse(line) as { msg?: unknown; wasm?: unknown };
+        if (entry.wasm === true && typeof entry.msg === 'string') this.messages.push(entry.msg);
+      } catch {
+        // Not a JSON line; nothing to keep.
+      }
+    }
+    if (this.messages.length > 20) this.messages.splice(0, this.messages.length - 20);
+    done();
+  }
 }

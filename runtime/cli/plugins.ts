@@ -5,7 +5,6 @@
 import type { Config } from '../config/types.ts';
 import type { FilterFactory } from '../filter/types.ts';
 import type { Logger } from '../log/logger.ts';
-import type { PluginMetricSink } from '../metrics/plugin-metrics.ts';
 import type { Registry } from 'prom-client';
 
 /** What the Wasm host provides to the rest of the process. */
@@ -28,12 +27,10 @@ export interface PluginRuntime {
 export interface PluginRuntimeDeps {
   log: Logger;
   /**
-   * The proxy's Registry (what /metrics prints). A host that keeps its own metric cells exports
-   * them with `exportPluginMetrics(registry, store, buckets)` from runtime/metrics.
+   * The proxy's Registry (what /metrics prints). Plugin-defined metrics go there with
+   * `exportPluginMetrics(registry, store, buckets)` from runtime/metrics.
    */
   registry: Registry;
-  /** Or let Remora hold plugin metric values: define/increment/record/get by id. */
-  metrics: PluginMetricSink;
 }
 
 export async function startPlugins(config: Config, deps: PluginRuntimeDeps): Promise<PluginRuntime> {

@@ -7,7 +7,6 @@ import { AdminServer } from '../admin/server.ts';
 import { applyLogConfig, createLogger } from '../log/logger.ts';
 import type { Logger } from '../log/logger.ts';
 import { PrometheusProxyMetrics } from '../metrics/proxy-metrics.ts';
-import { PluginMetricSink } from '../metrics/plugin-metrics.ts';
 import { startPlugins } from './plugins.ts';
 import type { PluginRuntime } from './plugins.ts';
 import { Proxy } from '../proxy.ts';
@@ -45,7 +44,7 @@ export class Remora {
   static async start(config: Config, options: RemoraOptions = {}): Promise<Remora> {
     const log = options.log ?? createLogger(config);
     const metrics = new PrometheusProxyMetrics();
-    const plugins = await startPlugins(config, { log, registry: metrics.registry, metrics: new PluginMetricSink(metrics.registry) });
+    const plugins = await startPlugins(config, { log, registry: metrics.registry });
     const proxy = new Proxy(config, { log, metrics, filters: plugins.filters });
     const remora = new Remora(config, log, metrics, plugins, proxy);
     try {

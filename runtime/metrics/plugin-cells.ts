@@ -3,7 +3,6 @@
 // cell, read at scrape time, so nothing runs per update besides the host's own arithmetic.
 // Typed structurally: runtime/metrics does not import abi/.
 import type { Metric, Registry } from 'prom-client';
-import { prometheusName } from './plugin-metrics.ts';
 
 /** proxy-wasm MetricType: 0 counter, 1 gauge, 2 histogram. */
 export interface PluginMetricCell {
@@ -24,6 +23,12 @@ export interface PluginMetricSource {
 }
 
 const TYPE_NAMES = ['counter', 'gauge', 'histogram'] as const;
+
+/** Turns a proxy-wasm metric name (which may contain '.', '-', ...) into a Prometheus name. */
+export function prometheusName(name: string): string {
+  const cleaned = name.replace(/[^a-zA-Z0-9_:]/g, '_');
+  return /^[a-zA-Z_:]/.test(cleaned) ? cleaned : `_${cleaned}`;
+}
 
 /**
  * Registers every current and future cell of `source` on `registry`. A cell whose Prometheus name

@@ -1,7 +1,7 @@
-// What /metrics shows after the data plane's calls, and the plugin metric sink's semantics.
+// What /metrics shows after the data plane's calls.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PluginMetricError, PluginMetricSink, PrometheusProxyMetrics, prometheusName } from './index.ts';
+import { PrometheusProxyMetrics, prometheusName } from './index.ts';
 
 function series(text: string, name: string): string[] {
   return text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `));
@@ -78,47 +78,7 @@ describe('PrometheusProxyMetrics', () => {
   });
 });
 
-describe('PluginMetricSink', () => {
-  it('defines counters, gauges and histograms that show on the same registry', async () => {
-    const m = new PrometheusProxyMetrics({ processMetrics: false });
-    const sink = new PluginMetricSink(m.registry);
-    const denied = sink.define('counter', 'auth.denied');
-    assert.equal(sink.define('counter', 'auth.denied'), denied, 'same name and type → same id');
-    sink.increment(denied, 2);
-    sink.increment(denied, 1);
-    assert.equal(sink.get(denied), 3);
-    const depth = sink.define('gauge', 'queue-depth');
-    sink.increment(depth, 5);
-    sink.increment(depth, -2);
-    assert.equal(sink.get(depth), 3);
-    sink.record(depth, 10);
-    assert.equal(sink.get(depth), 10);
-    const latency = sink.define('histogram', 'auth_latency_ms');
-    sink.record(latency, 3);
-    sink.record(latency, 700);
-    const text = await m.text();
-    assert.ok(text.includes('# TYPE auth_denied counter'));
-    assert.ok(text.includes('auth_denied 3'));
-    assert.ok(text.includes('queue_depth 10'));
-    assert.ok(text.includes('auth_latency_ms_bucket{le="5"} 1'));
-    assert.ok(text.includes('auth_latency_ms_bucket{le="1000"} 2'));
-    assert.ok(text.includes('auth_latency_ms_count 2'));
-    assert.deepEqual(sink.describe(latency), { type: 'histogram', name: 'auth_latency_ms' });
-  });
-
-  it('refuses what Envoy refuses', () => {
-    const m = new PrometheusProxyMetrics({ processMetrics: false });
-    const sink = new PluginMetricSink(m.registry);
-    const c = sink.define('counter', 'hits');
-    assert.throws(() => sink.increment(c, -1), PluginMetricError);
-    assert.throws(() => sink.define('gauge', 'hits'), /already defined as a counter/);
-    assert.throws(() => sink.define('counter', 'remora_requests_total'), /reserved/);
-    assert.throws(() => sink.get(99), /unknown metric id 99/);
-    const h = sink.define('histogram', 'h');
-    assert.throws(() => sink.get(h), /cannot be read/);
-    assert.throws(() => sink.increment(h, 1), /histogram/);
-  });
-
+describe('plugin metric names', () => {
   it('maps proxy-wasm names to Prometheus names', () => {
     assert.equal(prometheusName('envoy.wasm.auth-denied'), 'envoy_wasm_auth_denied');
     assert.equal(prometheusName('9lives'), '_9lives');

@@ -27,7 +27,7 @@ interface ConnectionCells {
 }
 
 export class PrometheusProxyMetrics implements ProxyMetrics {
-  /** Shared with the admin server (/metrics) and plugin metrics (PluginMetricSink). */
+  /** Shared with the admin server (/metrics) and the plugin runtime (exportPluginMetrics). */
   readonly registry: Registry;
   private readonly requests = new CounterFamily('remora_requests_total', 'Proxied requests by status code and classification (failure = 5xx or proxy error)');
   private readonly duration = new HistogramFamily('remora_request_duration_ms', 'Request duration in milliseconds, until the response ended', DURATION_BUCKETS_MS);
