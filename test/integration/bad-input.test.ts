@@ -3,10 +3,11 @@
 // takes every case in turn, so each later case also proves the earlier ones left it healthy.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
-import { eventually, firstStatus, gate, httpRequest, json, rawExchange } from '../support/clients.ts';
+import { eventually, firstStatus, gate, h2Request, httpRequest, json, rawExchange } from '../support/clients.ts';
 import { singleClusterConfig } from '../support/config.ts';
 import { startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
@@ -99,6 +100,23 @@ describe('bad input', () => {
     await assertStillServes();
   });
 
+  test('HTTP/2 header list over the 16 KiB default limit gets 431 and the session keeps serving', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', () => {});
+    try {
+      const big = await h2Request(session, { path: '/big-h2-head', headers: { 'x-big': 'a'.repeat(20 * 1024) } });
+      assert.equal(big.status, 431);
+      assert.deepEqual(seenSince(mark), []);
+      const fine = await h2Request(session, { path: '/after-big-h2-head' });
+      assert.equal(fine.status, 200);
+      assert.equal(json<EchoReply>(fine).url, '/after-big-h2-head');
+    } finally {
+      session.destroy();
+    }
+    await assertStillServes();
+  });
+
   test('client disconnecting mid-request-body aborts the upstream request and the proxy keeps serving', TIMEOUT, async () => {
     const outcomes: { complete: boolean; bytes: number }[] = [];
     const receiving = gate();
@@ -145,4 +163,17 @@ describe('bad input', () => {
     else assert.ok(outcome.status === 0 || outcome.status >= 500, `status ${outcome.status}`);
     await assertStillServes();
   });
+});
+
+test('maxHeaderBytes is configurable: a 20 KiB head passes with a 32 KiB limit, 40 KiB gets 431', TIMEOUT, async (t) => {
+  const upstream = await startHttp1Upstream();
+  t.after(() => upstream.close());
+  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint, { listener: { maxHeaderBytes: 32 * 1024 } }));
+  const port = remora.ports.main!;
+  const passes = await httpRequest(port, { path: '/twenty', headers: { 'x-big': 'c'.repeat(20 * 1024) } });
+  assert.equal(passes.status, 200);
+  assert.equal(String(json<EchoReply>(passes).headers['x-big']).length, 20 * 1024);
+  const result = await rawExchange(port, `GET /forty HTTP/1.1\r\nHost: x\r\nX-Big: ${'d'.repeat(40 * 1024)}\r\n\r\n`);
+  assert.equal(firstStatus(result.data), 431);
+  assert.equal(upstream.requests.some((r) => r.url === '/forty'), false);
 });

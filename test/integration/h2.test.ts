@@ -145,6 +145,21 @@ describe('h2c and gRPC through Remora', () => {
     assert.equal(reply.trailers['x-upstream-trailer'], 'yes');
   });
 
+  for (const protocol of ['http1', 'http2'] as const) {
+    test(`upstream reset mid-response reaches the h2 client as a stream error, the session lives on (${protocol} cluster)`, TIMEOUT, async (t) => {
+      const session = connect(t);
+      const outcome = await h2Request(session, { path: '/reset', headers: to(protocol) }).then(
+        (reply) => ({ status: reply.status, bytes: reply.body.length, error: undefined as unknown }),
+        (error: unknown) => ({ status: 0, bytes: 0, error }),
+      );
+      // A reset stream, or a 5xx if the proxy had not answered yet; a clean 200 with a short body is the bug.
+      if (outcome.error === undefined) assert.ok(outcome.status >= 500, `got a complete ${outcome.status} with ${outcome.bytes} bytes`);
+      const next = await h2Request(session, { path: '/after-reset', headers: to(protocol) });
+      assert.equal(next.status, 200);
+      assert.equal(json<EchoReply>(next).url, '/after-reset');
+    });
+  }
+
   test('gRPC unary call through Remora', TIMEOUT, async () => {
     const mark = grpcUpstream.calls.length;
     const metadata = new grpc.Metadata();

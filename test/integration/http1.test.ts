@@ -5,7 +5,7 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { cleanupList, startRemora, type CleanupScope } from '../support/remora.ts';
-import { gate, httpRequest, json } from '../support/clients.ts';
+import { gate, httpRequest, json, rawExchange } from '../support/clients.ts';
 import { singleClusterConfig } from '../support/config.ts';
 import { patternBytes, sha256, startHttp1Upstream, startWebSocketUpstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
@@ -177,6 +177,17 @@ describe('http1 proxying', () => {
     assert.equal(result.continued, true);
     assert.equal(result.status, 200);
     assert.equal(result.echo.body, body);
+  });
+
+  test('pipelined requests on one connection are answered in order', TIMEOUT, async () => {
+    const requests = ['/pipe-1', '/pipe-2', '/pipe-3'].map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
+    const result = await rawExchange(port, `${requests}GET /pipe-last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 5000);
+    assert.equal(result.closed, true, 'Connection: close on the last request ends the connection');
+    // Bodies have no trailing newline, so a status line may follow a body directly.
+    const statuses = [...result.data.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]);
+    assert.deepEqual(statuses, ['200', '200', '200', '200']);
+    const order = [...result.data.matchAll(/"url":"(\/pipe-[^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(order, ['/pipe-1', '/pipe-2', '/pipe-3', '/pipe-last']);
   });
 
   test('HEAD, 204 and 304 responses carry no body and leave the keep-alive connection usable', TIMEOUT, async (t) => {

@@ -25,6 +25,17 @@ test('SIGTERM lets an in-flight slow request complete, then exits 0', TIMEOUT, a
   assert.equal(await exitCode, 0);
 });
 
+test('SIGINT drains like SIGTERM: in-flight request completes, exit 0', TIMEOUT, async (t) => {
+  const upstream = await startHttp1Upstream();
+  t.after(() => upstream.close());
+  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint));
+  const inFlight = httpRequest(remora.ports.main!, { path: '/slow?ms=500' });
+  await eventually(async () => assert.equal(upstream.requests.length, 1));
+  const exitCode = remora.stop('SIGINT');
+  assert.equal((await inFlight).body.toString(), 'slow done');
+  assert.equal(await exitCode, 0);
+});
+
 test('SIGHUP with a new route: new route works, old keep-alive connection and in-flight request survive', TIMEOUT, async (t) => {
   const oldApp = await startHttp1Upstream({ name: 'old' });
   const newApp = await startHttp1Upstream({ name: 'new' });

@@ -147,3 +147,17 @@ test('weighted backends split traffic 90/10 within a wide statistical bound', { 
   // Binomial(1000, 0.1): mean 100, sd 9.5; [40, 170] is more than 6 sd either way.
   assert.ok((counts.light ?? 0) >= 40 && (counts.light ?? 0) <= 170, `light got ${counts.light}`);
 });
+
+test('a cluster with two endpoints spreads requests over both', TIMEOUT, async (t) => {
+  const one = await startHttp1Upstream({ name: 'one' });
+  const two = await startHttp1Upstream({ name: 'two' });
+  t.after(() => one.close());
+  t.after(() => two.close());
+  const remora = await startRemora(t, proxyConfig({
+    routes: [{ name: 'all', match: { pathPrefix: '/' }, cluster: 'pair' }],
+    clusters: [{ name: 'pair', endpoints: [one.endpoint, two.endpoint] }],
+  }));
+  for (let i = 0; i < 40; i++) assert.equal((await httpRequest(remora.ports.main!, { path: `/rr/${i}` })).status, 200);
+  assert.equal(one.requests.length + two.requests.length, 40);
+  assert.ok(one.requests.length > 0 && two.requests.length > 0, `one: ${one.requests.length}, two: ${two.requests.length}`);
+});

@@ -201,7 +201,7 @@ export async function startHttp1Upstream(options: { name?: string; handler?: Han
   const name = options.name ?? 'h1';
   const requests: SeenRequest[] = [];
   const overrides = new Map<string, Handler>();
-  const server = http.createServer({ keepAliveTimeout: 60_000 }, recorder(requests, options.handler ?? standardHandler(name), overrides));
+  const server = http.createServer({ keepAliveTimeout: 60_000, maxHeaderSize: 64 * 1024 }, recorder(requests, options.handler ?? standardHandler(name), overrides));
   let connections = 0;
   server.on('connection', () => { connections++; });
   const port = await listen(server);
