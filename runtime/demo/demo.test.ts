@@ -65,7 +65,8 @@ describe('demo config', () => {
       const config = await loadConfig(DEMO_CONFIG);
       config.admin.address = '127.0.0.1:0';
       for (const l of config.listeners) l.address = '127.0.0.1:0';
-      config.clusters.find((c) => c.name === 'app')!.endpoints = [`127.0.0.1:${app.port}`];
+      // Every cluster standing for the demo app (app, app-canary) points at the test's app.
+      for (const c of config.clusters) if (c.endpoints.includes('127.0.0.1:8080')) c.endpoints = [`127.0.0.1:${app.port}`];
       const log = createLogger(config, { destination: new PassThrough().resume(), env: {} });
       remora = await Remora.start(config, { log });
       const a = remora.listenerAddresses();

@@ -2,6 +2,7 @@
 // plugin to the demo config adds the lines that show it at work (a 401, a 429, a canary route)
 // next to it. Each line must work as printed against the running demo.
 import type { Config } from '../config/types.ts';
+import { pluginExamples } from './plugins.ts';
 
 export interface DemoExample {
   /** A shell command, usually curl. */
@@ -17,7 +18,8 @@ export interface DemoAddresses {
 }
 
 /** Sections in print order; a function so lines can depend on the config (tokens, limits). */
-export function demoExamples(a: DemoAddresses, _config: Config): Array<{ title: string; examples: DemoExample[] }> {
+export function demoExamples(a: DemoAddresses, config: Config): Array<{ title: string; examples: DemoExample[] }> {
+  const plugins = pluginExamples(a, config);
   return [
     {
       title: 'Proxying',
@@ -28,6 +30,7 @@ export function demoExamples(a: DemoAddresses, _config: Config): Array<{ title: 
         { command: `curl -i http://${a.outbound}/api/items/1`, shows: 'the outbound listener' },
       ],
     },
+    ...(plugins.length > 0 ? [{ title: 'Plugins (auth, rate-limit, header-router)', examples: plugins }] : []),
     {
       title: 'Admin',
       examples: [
