@@ -1,13 +1,14 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupList, startRemora, runRemoraCli } from '../../test/support/remora.ts';
-import { startHttp1Upstream } from '../../test/support/upstreams.ts';
+import { startHttp1Upstream, startTcpEchoUpstream } from '../../test/support/upstreams.ts';
+import net from 'node:net';
 import { admin, eventually, httpRequest, json } from '../../test/support/clients.ts';
 import { proxyConfig } from '../../test/support/config.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GLUE_PLUGIN, wasmFile } from './test/plugins.ts';
+import { GLUE_PLUGIN, TCP_PLUGIN, wasmFile } from './test/plugins.ts';
 
 describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, async () => {
   const app = await startHttp1Upstream({ name: 'app' });
@@ -143,5 +144,37 @@ describe('remora check loads and starts every plugin', async () => {
     assert.match(r1.stderr, /plugins\[0\]: plugin p: proxy_on_configure returned false/);
     const r2 = await runRemoraCli(['check', '-c', write(good)]);
     assert.equal(r2.code, 0, r2.stderr);
+  });
+});
+
+describe('proxy-wasm network plugins on opaque TCP', async () => {
+  it('sees and rewrites bytes in both directions', async (t) => {
+    const echo = await startTcpEchoUpstream();
+    t.after(() => echo.close());
+    const web = await startHttp1Upstream({ name: 'web' });
+    t.after(() => web.close());
+    const wasm = await wasmFile(TCP_PLUGIN, 'tcp');
+    const remora = await startRemora(t, proxyConfig({
+      routes: [{ name: 'web', match: { pathPrefix: '/' }, cluster: 'web' }],
+      clusters: [{ name: 'web', endpoints: [web.endpoint] }, { name: 'echo', endpoints: [echo.endpoint] }],
+      listener: { defaultCluster: 'echo', detectTimeout: '200ms', tcpPlugins: ['tcpw'] },
+      extra: { plugins: [{ name: 'tcpw', url: wasm }] },
+    }));
+    const got = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(remora.ports.main!, '127.0.0.1');
+      let data = '';
+      sock.on('connect', () => sock.write('hello\n'));
+      sock.on('data', (c) => {
+        data += c.toString();
+        if (data.endsWith('!')) {
+          sock.end();
+          resolve(data);
+        }
+      });
+      sock.on('error', reject);
+      setTimeout(() => reject(new Error(`timeout, got ${JSON.stringify(data)}`)), 5000).unref();
+    });
+    assert.equal(got, 'W:hello\n!');
+    assert.equal(echo.received[0]!.toString(), 'W:hello\n');
   });
 });

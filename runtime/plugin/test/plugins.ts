@@ -91,3 +91,15 @@ export async function wasmFile(body: string, name = 'plugin'): Promise<string> {
   writeFileSync(path, await compileWat(pluginWat(body)));
   return path;
 }
+
+/** Network filter: prefixes client bytes with "W:" and suffixes backend bytes with "!". */
+export const TCP_PLUGIN = `
+  (data (i32.const 0x400) "W:")
+  (data (i32.const 0x410) "!")
+  (func (export "proxy_on_new_connection") (param $c i32) (result i32) (i32.const 0))
+  (func (export "proxy_on_downstream_data") (param $c i32) (param $size i32) (param $eos i32) (result i32)
+    (if (local.get $size) (then (drop (call $proxy_set_buffer_bytes (i32.const 2) (i32.const 0) (i32.const 0) (i32.const 0x400) (i32.const 2)))))
+    (i32.const 0))
+  (func (export "proxy_on_upstream_data") (param $c i32) (param $size i32) (param $eos i32) (result i32)
+    (if (local.get $size) (then (drop (call $proxy_set_buffer_bytes (i32.const 3) (local.get $size) (i32.const 0) (i32.const 0x410) (i32.const 1)))))
+    (i32.const 0))`;
