@@ -93,4 +93,27 @@ describe('headers', () => {
     const chained = json<EchoReply>(await httpRequest(port, { path: '/via', headers: { via: '1.0 fred' } })).headers.via;
     assert.match(String(chained), /^1\.0 fred,\s*1\.1 \S+/);
   });
+
+  test('repeated headers keep every value: several set-cookie lines and repeated request headers', TIMEOUT, async () => {
+    upstream.handle('/cookies', (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const seen = req.headersDistinct['x-multi'] ?? [];
+        res.setHeader('set-cookie', ['a=1; Path=/', 'b=2; Path=/; HttpOnly']);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(seen));
+      });
+    });
+    const reply = await httpRequest(port, { path: '/cookies', headers: { 'x-multi': ['one', 'two'] } });
+    assert.equal(reply.status, 200);
+    assert.deepEqual(reply.headers['set-cookie'], ['a=1; Path=/', 'b=2; Path=/; HttpOnly']);
+    // Repeated request headers may arrive as separate lines or joined with ", " (same meaning).
+    assert.deepEqual(JSON.parse(reply.body.toString()).join(', '), 'one, two');
+  });
+
+  test('percent-encoded path and query reach the upstream unchanged', TIMEOUT, async () => {
+    const path = '/a%20b/%C3%A9t%C3%A9?q=%2F%3F&r=1&empty=';
+    const reply = await httpRequest(port, { path });
+    assert.equal(json<EchoReply>(reply).url, path);
+  });
 });

@@ -190,6 +190,15 @@ describe('http1 proxying', () => {
     assert.deepEqual(order, ['/pipe-1', '/pipe-2', '/pipe-3', '/pipe-last']);
   });
 
+  test('an HTTP/1.0 client gets a chunked upstream body without chunked framing, ended by close', TIMEOUT, async () => {
+    const result = await rawExchange(port, 'GET /bytes?n=3000&chunked=1 HTTP/1.0\r\nHost: x\r\n\r\n', 5000);
+    assert.equal(result.closed, true);
+    assert.match(result.data, /^HTTP\/1\.[01] 200 /);
+    const [head, ...rest] = result.data.split('\r\n\r\n');
+    assert.doesNotMatch(head!, /transfer-encoding/i, 'HTTP/1.0 has no chunked encoding');
+    assert.equal(Buffer.from(rest.join('\r\n\r\n'), 'latin1').equals(patternBytes(3000)), true, 'body is the raw bytes');
+  });
+
   test('HEAD, 204 and 304 responses carry no body and leave the keep-alive connection usable', TIMEOUT, async (t) => {
     const agent = keepAliveAgent(t);
     const head = await httpRequest(port, { method: 'HEAD', path: '/bytes?n=5000', agent });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
-import { httpRequest, json } from '../support/clients.ts';
+import { admin, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
 import { closedPort, startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
@@ -116,6 +116,13 @@ describe('route matching', () => {
     assert.ok(reply.status === 502 || reply.status === 503, `status ${reply.status}`);
     assert.ok(reply.headers['remora-proxy-error'], 'remora-proxy-error header expected');
     assert.equal(await upstreamFor('/api'), 'b');
+  });
+
+  test('proxy errors are counted as failures in /metrics by route and code', TIMEOUT, async () => {
+    const text = (await admin(remora.adminPort, '/metrics')).text;
+    assert.match(text, /^remora_requests_total\{[^}]*route="slow"[^}]*code="504"[^}]*classification="failure"[^}]*\} [1-9]/m);
+    assert.match(text, /^remora_requests_total\{[^}]*route="refused"[^}]*code="50[23]"[^}]*classification="failure"[^}]*\} [1-9]/m);
+    assert.match(text, /^remora_requests_total\{[^}]*route="exact"[^}]*cluster="a"[^}]*code="200"[^}]*classification="success"[^}]*\} [1-9]/m);
   });
 });
 

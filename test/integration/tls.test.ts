@@ -5,7 +5,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import { test } from 'node:test';
 import { startRemora } from '../support/remora.ts';
-import { h2Request, json } from '../support/clients.ts';
+import { h2Request, httpRequest, json } from '../support/clients.ts';
 import { singleClusterConfig } from '../support/config.ts';
 import { makeSelfSignedCert } from '../support/tls.ts';
 import { startHttp1Upstream, type EchoReply } from '../support/upstreams.ts';
@@ -58,5 +58,11 @@ test('TLS listener: HTTPS with ALPN http/1.1 and with h2 both reach the upstream
     }
   });
 
-  assert.equal(upstream.requests.length, 2);
+  await t.test('plaintext HTTP on the same listener still works (detected, not TLS)', async () => {
+    const reply = await httpRequest(port, { path: '/plain-on-tls-listener' });
+    assert.equal(reply.status, 200);
+    assert.equal(json<EchoReply>(reply).headers['x-forwarded-proto'], 'http');
+  });
+
+  assert.equal(upstream.requests.length, 3);
 });
