@@ -28,7 +28,11 @@ export async function main(args: string[]): Promise<number> {
     if (code !== 0) return code;
   }
   // process.execPath: the Node 24 running Remora, which strips the tests' TypeScript types.
-  const child = spawn(process.execPath, ['--test', 'test/**/*.test.ts'], { cwd: dir, stdio: 'inherit' });
+  // Without NODE_TEST_CONTEXT: when `remora plugin test` itself runs under node:test, the child
+  // would otherwise report in the parent runner's binary protocol instead of printing results.
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  const child = spawn(process.execPath, ['--test', 'test/**/*.test.ts'], { cwd: dir, stdio: 'inherit', env });
   return new Promise<number>((done) => {
     child.on('error', (e) => {
       process.stderr.write(`remora plugin test: ${e.message}\n`);
