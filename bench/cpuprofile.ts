@@ -120,6 +120,29 @@ export function summarize(p: CpuProfile, window?: Window): ProfileSummary {
   };
 }
 
+/** Coarse buckets that say who spends the time: the kernel, Node's HTTP, undici, Remora, plugins… */
+export function categoryOf(f: FunctionTime): string {
+  if (f.module === '(native)' && /^write(v|Buffer|String|Latin1String|Utf8String|AsciiString|UCS2String)$/.test(f.name)) {
+    return 'socket/file writes (syscalls; loopback TCP work runs here)';
+  }
+  if (f.module === '(garbage collector)') return 'garbage collector';
+  if (/^node:internal\/(modules|deps\/amaro|bootstrap)/.test(f.module) || f.name === 'Module' || f.name === 'realpathSync') {
+    return 'module loading and TypeScript stripping (start-up)';
+  }
+  if (f.module === '(program)') return 'V8/libuv outside JS (incl. reads, epoll)';
+  if (f.module.startsWith('wasm://')) return 'Wasm (undici llhttp parser, plugins)';
+  if (f.module === 'undici') return 'undici (upstream client JS)';
+  if (/^node:(_http_|http)/.test(f.module)) return 'node:http server (JS)';
+  if (/^node:(internal\/streams|internal\/stream_base|net|events|internal\/process|internal\/timers|timers|buffer|internal\/buffer)/.test(f.module)) {
+    return 'Node streams, net, events, ticks, timers';
+  }
+  if (f.module.startsWith('runtime/')) return 'Remora runtime/';
+  if (f.module.startsWith('abi/')) return 'Remora abi/ (Wasm host)';
+  if (f.module === 'pino' || f.module === 'sonic-boom') return 'pino / sonic-boom (logging)';
+  if (f.module.startsWith('bench/')) return 'bench script';
+  return 'other';
+}
+
 const pct = (x: number, total: number) => `${((x / total) * 100).toFixed(1)}%`;
 
 export function summaryText(s: ProfileSummary, top = 30): string {
@@ -129,6 +152,10 @@ export function summaryText(s: ProfileSummary, top = 30): string {
   lines.push(
     `sampled ${(s.totalUs / 1e6).toFixed(2)} s, busy ${(busy / 1e6).toFixed(2)} s (${pct(busy, s.totalUs)}); percentages below are of busy time`,
   );
+  const cats = new Map<string, number>();
+  for (const f of s.functions) if (f.name !== '(idle)') cats.set(categoryOf(f), (cats.get(categoryOf(f)) ?? 0) + f.selfUs);
+  lines.push('', `| self | where the time goes |`, `|---:|---|`);
+  for (const [c, us] of [...cats.entries()].sort((a, b) => b[1] - a[1])) lines.push(`| ${pct(us, busy)} | ${c} |`);
   lines.push('', `| self | total | function | where |`, `|---:|---:|---|---|`);
   for (const f of [...s.functions].filter((f) => f.name !== '(idle)').sort((a, b) => b.selfUs - a.selfUs).slice(0, top)) {
     lines.push(`| ${pct(f.selfUs, busy)} | ${pct(f.totalUs, busy)} | ${f.name} | ${f.where || f.module} |`);
@@ -148,7 +175,7 @@ export function summaryText(s: ProfileSummary, top = 30): string {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const file = process.argv[2];
   if (!file) {
-    console.error('usage: node bench/cpuprofile.ts FILE.cpuprofile [--top N]');
+    console.error('usage: node bench/cpuprofile.ts FILE.cpuprofile [--top N]   (whole profile, start-up included)');
     process.exit(2);
   }
   const topIdx = process.argv.indexOf('--top');

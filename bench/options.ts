@@ -10,6 +10,8 @@ export interface BenchOptions {
   /** Write bench/RESULTS.md from this run. */
   record: boolean;
   quick: boolean;
+  /** Before each target's runs, wait up to this many seconds for other processes to go quiet. */
+  waitQuietSec: number;
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--duration S] [--only id,id] [--no-pin] [--record]
@@ -18,10 +20,12 @@ export const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--duration S
   --only    restrict to target ids (nginx, nginx-proxy, undici-proxy, remora, remora-accesslog,
             remora-1plugin, remora-3plugins, remora-header-router, remora-rate-limit, remora-auth-rs256)
   --no-pin  do not pin processes to CPUs with taskset
-  --record  write bench/RESULTS.md with this run's figures`;
+  --record  write bench/RESULTS.md with this run's figures
+  --wait-quiet S  before each target's runs, wait up to S seconds until processes outside the
+            bench use less than a quarter of a core (shared machines)`;
 
 export function parseOptions(argv: string[]): BenchOptions {
-  const o: BenchOptions = { runs: 3, durationSec: 10, warmupSec: 2, conns: [10, 50], only: [], pin: true, record: false, quick: false };
+  const o: BenchOptions = { runs: 3, durationSec: 10, warmupSec: 2, conns: [10, 50], only: [], pin: true, record: false, quick: false, waitQuietSec: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const next = () => {
@@ -39,6 +43,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     else if (a === '--duration') o.durationSec = Math.round(num(next()));
     else if (a === '--only') o.only = next().split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--no-pin') o.pin = false;
+    else if (a === '--wait-quiet') o.waitQuietSec = num(next());
     else if (a === '--record') o.record = true;
     else if (a === '--help' || a === '-h') throw new Error(USAGE);
     else throw new Error(`unknown option ${a}\n${USAGE}`);

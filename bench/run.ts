@@ -93,6 +93,27 @@ async function measure(t: Target, r: RunningTarget, origin: Origin, conns: numbe
   }
 }
 
+/** Busy CPU of processes other than `ours` over one second, in % of one core. */
+async function othersBusyPct(ours: number[]): Promise<number> {
+  const ourCpu = () => ours.reduce((a, pid) => a + (cpuSeconds(pid) ?? 0), 0);
+  const m0 = machineBusySeconds();
+  const c0 = ourCpu();
+  await sleep(1000);
+  return Math.max(0, (machineBusySeconds() - m0 - (ourCpu() - c0)) * 100);
+}
+
+/** Waits (up to `maxSec`) until the rest of the machine uses under 25% of a core. */
+async function waitQuiet(maxSec: number, ours: number[]): Promise<void> {
+  const deadline = Date.now() + maxSec * 1000;
+  let busy = await othersBusyPct(ours);
+  if (busy < 25) return;
+  process.stdout.write(`  waiting for a quiet machine (others at ${busy.toFixed(0)}% of a core)`);
+  while (busy >= 25 && Date.now() < deadline) {
+    busy = await othersBusyPct(ours);
+  }
+  console.log(busy < 25 ? ' — quiet' : ` — gave up after ${maxSec} s (others at ${busy.toFixed(0)}%)`);
+}
+
 function gitHead(): string {
   const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : 'unknown';
@@ -180,6 +201,7 @@ async function main(): Promise<number> {
       for (const { t, r, result } of running) {
         if (result.error) continue;
         try {
+          if (o.waitQuietSec > 0) await waitQuiet(o.waitQuietSec, running.map((x) => x.r.pid).concat(origin.pid));
           await runWrk({ url: `http://127.0.0.1:${r.port}/`, connections: 50, durationSec: o.warmupSec, headers: t.headers, cpu: cpuLoad });
           for (const conns of o.conns) {
             const s = await measure(t, r, origin, conns, o.durationSec, cpuLoad, rep);
