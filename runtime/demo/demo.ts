@@ -15,6 +15,8 @@ import type { DemoApp } from './app.ts';
 export const DEMO_CONFIG = fileURLToPath(new URL('./config.yaml', import.meta.url));
 export const DEMO_APP_HOST = '127.0.0.1';
 export const DEMO_APP_PORT = 8080;
+/** Commands longer than this are printed below their comment rather than padded into a column. */
+const LONG_COMMAND = 100;
 
 export async function runDemo(): Promise<void> {
   const config = await loadConfig(DEMO_CONFIG);
@@ -72,8 +74,11 @@ function banner(config: Config): string {
     admin: config.admin.address,
   };
   const sections = demoExamples(addresses, config).map(({ title, examples }) => {
-    const width = Math.max(...examples.map((e) => e.command.length));
-    const lines = examples.map((e) => `  ${e.command.padEnd(width)}   # ${e.shows}`);
+    // Long lines (the ones carrying the demo token) get their comment above instead of padding.
+    const short = examples.filter((e) => e.command.length <= LONG_COMMAND);
+    const width = Math.max(0, ...short.map((e) => e.command.length));
+    const lines = examples.map((e) =>
+      e.command.length > LONG_COMMAND ? `  # ${e.shows}\n  ${e.command}` : `  ${e.command.padEnd(width)}   # ${e.shows}`);
     return `${title}:\n${lines.join('\n')}`;
   });
   return `
