@@ -24,6 +24,16 @@ function pairs(h: Record<string, unknown>): HeaderPairs {
   return out;
 }
 
+/** grpc-message is percent-encoded on the wire. */
+function grpcMessage(v: unknown): string {
+  const text = String(v ?? '');
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 export function startGrpc(
   endpoints: CalloutEndpoints,
   req: GrpcCallRequest,
@@ -74,8 +84,9 @@ export function startGrpc(
   stream.on('response', (h) => {
     const status = h['grpc-status'];
     if (status !== undefined) {
-      // Trailers-only response.
-      close(Number(status), String(h['grpc-message'] ?? ''));
+      // Trailers-only response: its headers are the trailing metadata.
+      if (streaming) events.trailingMetadata(pairs(h));
+      close(Number(status), grpcMessage(h['grpc-message']));
       return;
     }
     if (streaming) events.initialMetadata(pairs(h));
@@ -93,7 +104,7 @@ export function startGrpc(
   stream.on('trailers', (t) => {
     if (closed) return;
     if (streaming) events.trailingMetadata(pairs(t));
-    close(Number(t['grpc-status'] ?? 2), decodeURIComponent(String(t['grpc-message'] ?? '')));
+    close(Number(t['grpc-status'] ?? 2), grpcMessage(t['grpc-message']));
   });
   stream.on('close', () => close(stream.rstCode ? 1 : 2, stream.rstCode ? 'cancelled' : 'stream closed without status'));
   stream.on('error', (e) => close(14, e.message));
