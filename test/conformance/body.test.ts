@@ -65,4 +65,22 @@ describe('proxy-runtime body plugin', () => {
     assert.equal(echo.body, 'req[******]', 'the upstream got the rewritten request body');
     assert.equal(echo.bodyBytes, 'req[secret]'.length);
   });
+
+  test('a request body past the 1 MiB buffer limit is answered 413, as Envoy does', async () => {
+    const reply = await httpRequest(port, { method: 'POST', path: '/hash', body: Buffer.alloc(1536 * 1024, 0x61) });
+    assert.equal(reply.status, 413);
+    assert.equal(header(reply.headers, 'remora-proxy-error'), 'request body too large');
+  });
+
+  test('a response body past the buffer limit never reaches the client whole, and the proxy keeps serving', async () => {
+    const size = 1536 * 1024;
+    // Envoy answers 500 while the response headers are still held, and resets the stream after.
+    const outcome = await httpRequest(port, { path: `/bytes?n=${size}` }).then(
+      (reply) => `${reply.status} ${reply.headers['remora-proxy-error'] ?? ''} ${reply.body.length < size}`,
+      (err: Error) => `reset ${err.message}`,
+    );
+    assert.match(outcome, /^(500 response body too large true|reset .*(hang up|aborted|ECONNRESET).*)$/);
+    const after = await httpRequest(port, { method: 'POST', path: '/pipe', body: 'x' });
+    assert.equal(after.status, 200);
+  });
 });
