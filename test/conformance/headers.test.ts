@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
 import { startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
-import { httpRequest, json } from '../support/clients.ts';
+import http2 from 'node:http2';
+import { h2Request, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
 import { header, plugin } from './support.ts';
 
@@ -100,5 +101,21 @@ describe('proxy-runtime headers plugin', () => {
     assert.equal(reply.status, 200);
     assert.equal(json<EchoReply>(reply).headers['x-chain'], 'a,b');
     assert.equal(header(reply.headers, 'x-chain'), 'b,a');
+  });
+
+  test('over HTTP/2 the plugin sees the same pseudo-headers and its edits apply both ways', async () => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      const reply = await h2Request(session, { path: '/h2?z=9', headers: { 'x-replace-me': 'old', 'x-remove-me': 'gone' } });
+      assert.equal(reply.status, 200);
+      const echo = JSON.parse(reply.body.toString()) as EchoReply;
+      assert.equal(echo.headers['x-pseudo'], `GET /h2?z=9 127.0.0.1:${port} http`);
+      assert.equal(echo.headers['x-replace-me'], 'replaced');
+      assert.equal(echo.headers['x-remove-me'], undefined);
+      assert.equal(reply.headers['x-status-seen'], '200');
+      assert.equal(reply.headers['x-upstream'], 'replaced');
+    } finally {
+      session.close();
+    }
   });
 });
