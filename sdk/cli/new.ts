@@ -38,7 +38,8 @@ export async function main(args: string[]): Promise<number> {
   // and offline: the AssemblyScript compiler and node both resolve @remora/sdk through it.
   mkdirSync(join(target, 'node_modules', '@remora'), { recursive: true });
   symlinkSync(relative(join(target, 'node_modules', '@remora'), SDK_ROOT), join(target, 'node_modules', '@remora', 'sdk'), 'dir');
-  const shown = relative(process.cwd(), target) || '.';
+  const rel = relative(process.cwd(), target);
+  const shown = rel === '' ? '.' : rel.startsWith('..') ? target : rel;
   process.stdout.write(
     `created plugin project ${shown}\n` +
     `  ${shown}/assembly/index.ts   the plugin (AssemblyScript, proxy-wasm ABI 0.2.1)\n` +

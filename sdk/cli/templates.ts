@@ -27,6 +27,8 @@ export function projectFiles(name: string, dir: string): ProjectFiles {
       scripts: {
         build: `node ${remoraBin} plugin build`,
         test: `node ${remoraBin} plugin test`,
+        check: `node ${remoraBin} check -c remora.yaml`,
+        start: `node ${remoraBin} run -c remora.yaml`,
       },
       dependencies: { '@remora/sdk': `file:${relative(dir, SDK_ROOT) || '.'}` },
     }, null, 2) + '\n',
@@ -90,8 +92,8 @@ registerRoot("${rootId}", (id: u32): RootContext => new ${cls}Root(id));
 
     'config.example.json': JSON.stringify({ header: header, value: 'hello', blockedPrefix: '/admin' }, null, 2) + '\n',
 
-    'remora.yaml': `# Remora with this plugin on every route: \`npx remora run -c remora.yaml\` (from the Remora checkout,
-# or with the path to bin/remora.js). The upstream "app" is expected on 127.0.0.1:8080.
+    'remora.yaml': `# Remora with this plugin on every route: \`npm start\` (= remora run -c remora.yaml);
+# \`npm run check\` validates it and starts the plugin once. The upstream "app" is expected on 127.0.0.1:8080.
 admin:
   address: 127.0.0.1:4191
 listeners:
@@ -161,8 +163,8 @@ It runs in Remora and, unchanged, in Envoy.
 
     npm run build     # remora plugin build: assembly/index.ts -> build/plugin.wasm
     npm test          # remora plugin test: builds, then runs test/*.test.ts with node:test
-
-Attach it to a route with \`remora.yaml\` (see the comment at its top) and \`remora run -c remora.yaml\`.
+    npm run check     # remora check -c remora.yaml: the config and the plugin start
+    npm start         # remora run -c remora.yaml: the plugin on a route in front of 127.0.0.1:8080
 `,
 
     '.gitignore': 'build/\nnode_modules/\n',
