@@ -5,9 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
 import { startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
-import { eventually, httpRequest, json } from '../support/clients.ts';
+import { admin, eventually, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
-import { header, plugin } from './support.ts';
+import { header, plugin, pluginState, samples } from './support.ts';
 
 describe('proxy-runtime trap plugin and fail strategies', () => {
   const cleanup = cleanupList();
@@ -78,5 +78,18 @@ describe('proxy-runtime trap plugin and fail strategies', () => {
   test('the proxy and routes without the failed plugins keep working', async () => {
     assert.equal(await passes('/anything'), undefined);
     assert.equal(remora.process.exitCode, null);
+  });
+
+  test('the failures are counted per plugin on /metrics and shown on /plugins', async () => {
+    const metrics = await admin(remora.adminPort, '/metrics');
+    const failures = samples(metrics.text, 'remora_plugin_failures_total');
+    assert.ok((failures.get('remora_plugin_failures_total{plugin="trap-close"}') ?? 0) >= 1, metrics.text);
+    assert.ok((failures.get('remora_plugin_failures_total{plugin="trap-unreachable"}') ?? 0) >= 1, metrics.text);
+    const plugins = JSON.parse((await admin(remora.adminPort, '/plugins')).text) as unknown;
+    const closed = pluginState(plugins, 'trap-close');
+    assert.equal(closed.abiVersion, '0.2.0', 'proxy-runtime 0.1.8 exports proxy_abi_version_0_2_0');
+    assert.equal(closed.state, 'failed');
+    assert.ok(Number(closed.traps) >= 1);
+    assert.equal(pluginState(plugins, 'trap-reload').state, 'running');
   });
 });
