@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanupList, runRemoraCli, startRemora } from '../support/remora.ts';
+import { cleanupList, runRemoraCli, startRemora, type RemoraProcess } from '../support/remora.ts';
 import { startHttp1Upstream } from '../support/upstreams.ts';
-import { httpRequest } from '../support/clients.ts';
+import { eventually, httpRequest } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
 import { header, plugin, type PluginSpec } from './support.ts';
 
@@ -25,6 +25,8 @@ describe('proxy-runtime config plugin', () => {
   const cleanup = cleanupList();
   const dir = mkdtempSync(join(tmpdir(), 'remora-conformance-config-'));
   let port: number;
+  let remora: RemoraProcess;
+  let endpoint: string;
 
   const good: PluginSpec[] = [
     { name: 'cfg-json', fixture: 'config', rootId: 'config', config: { greeting: 'hi', n: 1 }, vmConfig: 'vm-settings' },
@@ -35,7 +37,8 @@ describe('proxy-runtime config plugin', () => {
   before(async () => {
     const upstream = await startHttp1Upstream({ name: 'app' });
     cleanup.after(() => upstream.close());
-    const remora = await startRemora(cleanup, configWith(upstream.endpoint, good));
+    endpoint = upstream.endpoint;
+    remora = await startRemora(cleanup, configWith(endpoint, good));
     port = remora.ports.main!;
   });
   after(async () => {
@@ -92,5 +95,16 @@ describe('proxy-runtime config plugin', () => {
     const result = await check({ name: 'cfg-no-root', fixture: 'config', rootId: 'no_such_root' });
     assert.equal(result.code, 2);
     assert.match(result.stdout + result.stderr, /cfg-no-root/);
+  });
+
+  test('a reload (SIGHUP) hands a changed configuration to the plugin', async () => {
+    const changed = good.map((spec) => (spec.name === 'cfg-string' ? { ...spec, config: 'second text' } : spec));
+    remora.reload(configWith(endpoint, changed));
+    await eventually(async () => {
+      const reply = await httpRequest(port, { path: '/cfg-string' });
+      assert.equal(header(reply.headers, 'x-plugin-config'), 'second text');
+    }, 10_000, 100);
+    const untouched = await httpRequest(port, { path: '/cfg-sdk' });
+    assert.equal(header(untouched.headers, 'x-sdk-config'), 'hello from config');
   });
 });
