@@ -71,6 +71,7 @@ export function buildRequestHead(
   let contentLength = -1;
   let chunked = false;
   let expectsTrailers = false;
+  let cookie: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     const value = raw[i + 1];
@@ -99,6 +100,13 @@ export function buildRequestHead(
       case 'via':
         via = via === '' ? value : `${via}, ${value}`;
         continue;
+      case 'cookie':
+        // HTTP/2 may split cookies into several fields; HTTP/1 wants one, joined with "; " (RFC 9113 §8.2.3).
+        if (http2) {
+          cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+          continue;
+        }
+        break;
       case 'te':
         // Only "trailers" may cross (gRPC over h2 requires it).
         if (value.trim().toLowerCase() === 'trailers') {
@@ -125,6 +133,7 @@ export function buildRequestHead(
     const listed = connectionListed(connection);
     if (listed !== undefined) removeNames(out, listed);
   }
+  if (cookie !== undefined) out.push('cookie', cookie);
   if (authority !== '') out.push('host', authority);
   out.push('x-forwarded-for', forwardedFor === '' ? clientAddress : `${forwardedFor}, ${clientAddress}`);
   out.push('x-forwarded-proto', scheme);

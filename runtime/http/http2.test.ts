@@ -123,6 +123,11 @@ describe('HTTP/2', () => {
     assert.equal(seen.headers['x-forwarded-proto'], 'http');
   });
 
+  it('joins HTTP/2 cookie fields into one cookie header for an HTTP/1 upstream', async () => {
+    const r = await h2request(session, { ':path': '/echo/cookies', cookie: ['a=1', 'b=2'] });
+    assert.equal(JSON.parse(r.body.toString()).headers.cookie, 'a=1; b=2');
+  });
+
   it('carries request and response trailers h2 → h2', async () => {
     const r = await h2request(session, { ':method': 'POST', ':path': '/h2/echo', te: 'trailers' }, 'abc', { 'x-client-sum': '42' });
     assert.equal(r.body.toString(), 'abc');

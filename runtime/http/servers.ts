@@ -38,6 +38,10 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
     tunnelUpgrade(rt, req, socket, head, 'http');
   });
   h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => rejectMalformed(rt, err, socket));
+  // This server never listens itself (sockets arrive by emit('connection')), but node starts its connection
+  // tracking on 'listening': it enforces headersTimeout (slow-loris heads get 408) and makes
+  // closeIdleConnections() work on shutdown.
+  h1.emit('listening');
 
   // nghttp2 does not answer an over-limit header list with a status (the stream just stalls or resets), so
   // the session accepts up to 4x the limit and Remora checks the exact limit itself, answering 431.

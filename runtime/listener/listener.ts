@@ -167,6 +167,7 @@ export class Listener {
   }
 
   private closeIdle(): void {
+    for (const servers of this.allServers) servers.h1.closeIdleConnections();
     for (const s of this.h1Sockets) {
       if ((s as net.Socket & { _httpMessage?: unknown })._httpMessage == null) s.destroy();
     }

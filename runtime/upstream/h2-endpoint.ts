@@ -163,6 +163,7 @@ class H2Exchange {
       });
       body.on('error', () => this.abort());
       body.pipe(stream);
+      if (handler.onBodySent !== undefined) body.on('data', (chunk: Buffer) => handler.onBodySent?.(chunk));
     }
   }
 

@@ -29,6 +29,8 @@ export interface UpstreamHandler {
   /** Response end with trailers as a flat raw list (or null). */
   onComplete(trailers: Array<Buffer | string> | null): void;
   onError(err: Error): void;
+  /** A request body chunk was handed to the connection (bytes-in accounting). */
+  onBodySent?(chunk: Buffer | string | number): void;
   /** HTTP/2 only: the response head ended the stream (gRPC trailers-only). Replaces onHeaders+onComplete. */
   onTrailersOnly?(statusCode: number, headers: string[]): void;
 }
