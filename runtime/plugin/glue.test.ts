@@ -83,6 +83,44 @@ describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, asyn
     assert.equal(down.status, 403, 'unreachable cluster answers 503 to the plugin, which denies');
   });
 
+  it('a request body over the 1 MiB buffer limit of a buffering plugin gets 413', async () => {
+    const remora = await healthy();
+    const big = Buffer.alloc(1024 * 1024 + 10, 0x61);
+    const res = await httpRequest(remora.ports.main!, { method: 'POST', path: '/big', body: big });
+    assert.equal(res.status, 413);
+    assert.equal(app.requests.some((r) => r.url === '/big'), false);
+  });
+
+  it('config reload keeps unchanged plugins (same root context) and starts changed ones on the shared VM', async (t) => {
+    const remora = await startRemora(t, config('close'));
+    const reloaded = async (n: number) => {
+      await eventually(async () => {
+        if (remora.logs().filter((l) => l.msg === 'config reloaded').length < n) throw new Error('not yet');
+      });
+    };
+    const glue = async () => {
+      const list = JSON.parse((await admin(remora.adminPort, '/plugins')).text);
+      return (Array.isArray(list) ? list : list.plugins).find((p: { name: string }) => p.name === 'glue');
+    };
+    await httpRequest(remora.ports.main!, { path: '/one' });
+    const before = await glue();
+    remora.reload(config('close'));
+    await reloaded(1);
+    await httpRequest(remora.ports.main!, { path: '/two' });
+    const same = await glue();
+    assert.equal(same.callbacks.proxy_on_request_headers.count, before.callbacks.proxy_on_request_headers.count + 1, 'same plugin instance');
+    assert.equal(same.callbacks.proxy_on_configure.count, 1);
+    const changed = structuredClone(config('close')) as { plugins: Array<Record<string, unknown>> };
+    changed.plugins[0]!.config = 'changed';
+    remora.reload(changed);
+    await reloaded(2);
+    const res = await httpRequest(remora.ports.main!, { path: '/three' });
+    assert.equal(res.headers['x-wasm-res'], 'yes');
+    const fresh = await glue();
+    assert.equal(fresh.callbacks.proxy_on_request_headers.count, 1, 'a new root context for the changed plugin');
+    assert.equal(fresh.vmKey, before.vmKey, 'plugin configuration is not part of the VM key: the VM is shared');
+  });
+
   it('failStrategy close: a trap answers 503 with remora-proxy-error at once, for this and later requests', async (t) => {
     const remora = await startRemora(t, config('close'));
     const trapped = await httpRequest(remora.ports.main!, { path: '/t', headers: { 'x-trap': '1' } });

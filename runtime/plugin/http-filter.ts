@@ -29,6 +29,7 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     this.slot = slot;
     this.control = control;
     this.stream = slot.plugin.httpStream(this);
+    slot.retain();
   }
 
   // ---- StreamHost: the plugin's deferred actions ------------------------------------------------
@@ -149,17 +150,27 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     return this.status(this.stream.onResponseTrailers(trailers));
   }
 
+  private released = false;
+
+  private finish(): void {
+    this.stream.finish();
+    if (!this.released) {
+      this.released = true;
+      this.slot.release();
+    }
+  }
+
   onLog(): void {
     const ctx = this.stream.ctx;
     const info = this.control.info;
     ctx.maps[0] = info.requestHeaders ?? ctx.maps[0];
     ctx.maps[2] = info.responseHeaders ?? ctx.maps[2];
     ctx.maps[3] = info.responseTrailers ?? ctx.maps[3];
-    this.stream.finish();
+    this.finish();
   }
 
   onDone(): void {
-    this.stream.finish();
+    this.finish();
   }
 }
 

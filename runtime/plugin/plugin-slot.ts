@@ -57,7 +57,7 @@ export class PluginSlot {
   }
 
   private scheduleReload(): void {
-    if (this.closed || this.reloadTimer) return;
+    if (this.closed || this.retiring || this.reloadTimer) return;
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, RELOAD_BACKOFF_MAX_MS);
     this.reloadTimer = setTimeout(() => {
@@ -79,6 +79,28 @@ export class PluginSlot {
   decide(): SlotDecision {
     if (this.plugin.usable()) return SlotDecision.Run;
     return this.config.failStrategy === 'open' ? SlotDecision.Skip : SlotDecision.Fail;
+  }
+
+  /** Streams (HTTP or TCP) using this plugin right now. */
+  private active = 0;
+  private retiring = false;
+
+  /** A stream starts using the plugin. */
+  retain(): void {
+    this.active++;
+  }
+
+  /** A stream is done with the plugin; a retired slot stops when its last stream ends. */
+  release(): void {
+    this.active--;
+    if (this.retiring && this.active <= 0) this.close();
+  }
+
+  /** Removed by a config reload: stop now if idle, else once in-flight streams finished. */
+  retire(): void {
+    this.retiring = true;
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    if (this.active <= 0) this.close();
   }
 
   close(): void {

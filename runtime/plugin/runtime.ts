@@ -175,7 +175,7 @@ export class WasmPluginRuntime {
         const old = this.slots;
         this.slots = next;
         this.endpoints.update(config);
-        for (const [name, s] of old) if (next.get(name) !== s) s.close();
+        for (const [name, s] of old) if (next.get(name) !== s) s.retire();
       },
       abort: () => {
         for (const s of created) s.close();

@@ -18,6 +18,7 @@ export class WasmTcpFilter implements TcpFilter, StreamHost {
     this.slot = slot;
     this.control = control;
     this.stream = slot.plugin.tcpStream(this);
+    slot.retain();
   }
 
   continueStream(type: number): void {
@@ -78,7 +79,13 @@ export class WasmTcpFilter implements TcpFilter, StreamHost {
     if (!this.bypass) this.stream.onUpstreamClose(PeerType.Unknown);
   }
 
+  private released = false;
+
   onDone(): void {
     this.stream.finish();
+    if (!this.released) {
+      this.released = true;
+      this.slot.release();
+    }
   }
 }
