@@ -1,6 +1,8 @@
 // Builds the first-party plugins to plugins/<name>/build/<name>.wasm (optimised), skipping any
 // whose sources (its own, plugins/common, the SDK) did not change. Run by scripts/build.ts.
+import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { testModuleRequest } from './toolchain/test-module.ts';
 import { compileAssemblyScript, releaseFlags, repoRoot } from './toolchain/compile.ts';
 
 /** The plugins this folder ships; each has `assembly/index.ts`. */
@@ -33,11 +35,24 @@ export async function buildAllPlugins(): Promise<void> {
   for (const name of pluginNames) await buildPlugin(name);
 }
 
+/** Builds the test entries (plugins/<name>/test/assembly/*.ts) the unit tests load, so tests start warm. */
+export async function buildTestModules(name: string): Promise<number> {
+  const dir = join(repoRoot, 'plugins', name);
+  const entries = join(dir, 'test', 'assembly');
+  if (!existsSync(entries)) return 0;
+  let built = 0;
+  for (const file of readdirSync(entries).filter((f) => f.endsWith('.ts')).sort()) {
+    if ((await compileAssemblyScript(testModuleRequest(dir, file.slice(0, -3)))).built) built++;
+  }
+  return built;
+}
+
 if (import.meta.main) {
   for (const name of pluginNames) {
     try {
       const r = await buildPlugin(name);
-      console.log(`plugins: ${name} ${r.built ? 'built' : 'up to date'} -> ${r.out}`);
+      const tests = await buildTestModules(name);
+      console.log(`plugins: ${name} ${r.built ? 'built' : 'up to date'} -> ${r.out}${tests ? ` (+${tests} test modules)` : ''}`);
     } catch (err) {
       console.error(`plugins: ${name} failed: ${(err as Error).message}`);
       process.exitCode = 1;

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadTestModule, type AsModule } from '../toolchain/test-module.ts';
-import { repoRoot } from '../toolchain/compile.ts';
 import { mintHs256, mintRs256, mintUnsigned, octJwk, nowSeconds } from './tokens.ts';
 
 const pluginDir = fileURLToPath(new URL('.', import.meta.url));
@@ -28,7 +27,7 @@ const baseConfig = {
 };
 
 before(async () => {
-  m = await loadTestModule(pluginDir, 'policy', [`${repoRoot}sdk/assembly`, `${repoRoot}plugins/common/assembly`]);
+  m = await loadTestModule(pluginDir, 'policy');
 });
 
 function configure(config: unknown): string {

@@ -3,13 +3,12 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { loadTestModule, type AsModule } from '../toolchain/test-module.ts';
-import { repoRoot } from '../toolchain/compile.ts';
 
 const pluginDir = fileURLToPath(new URL('.', import.meta.url));
 let m: AsModule;
 
 before(async () => {
-  m = await loadTestModule(pluginDir, 'bucket', [`${repoRoot}sdk/assembly`, `${repoRoot}plugins/common/assembly`]);
+  m = await loadTestModule(pluginDir, 'bucket');
 });
 
 interface Step { allowed: boolean; remaining: number; reset: number; retryAfter: number }

@@ -4,7 +4,7 @@
 import { instantiate } from '@assemblyscript/loader';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compileAssemblyScript } from './compile.ts';
+import { compileAssemblyScript, repoRoot, type CompileRequest } from './compile.ts';
 
 export interface AsModule {
   /** Raw exports (functions take and return pointers for managed values). */
@@ -16,18 +16,25 @@ export interface AsModule {
   string(ptr: number): string;
 }
 
-/**
- * Compiles `<pluginDir>/test/assembly/<entry>.ts` (cached) and instantiates it.
- * `sourceDirs` are extra folders the entry imports from, besides the plugin's own.
- */
-export async function loadTestModule(pluginDir: string, entry: string, sourceDirs: string[] = []): Promise<AsModule> {
-  const out = join(pluginDir, 'build', 'test', `${entry}.wasm`);
-  await compileAssemblyScript({
+/** Where a test entry's module is built, and from what (shared by loadTestModule and plugins/build.ts). */
+export function testModuleRequest(pluginDir: string, entry: string): CompileRequest {
+  return {
     entry: join(pluginDir, 'test', 'assembly', `${entry}.ts`),
-    out,
-    sourceDirs: [join(pluginDir, 'assembly'), join(pluginDir, 'test', 'assembly'), ...sourceDirs],
+    out: join(pluginDir, 'build', 'test', `${entry}.wasm`),
+    sourceDirs: [
+      join(pluginDir, 'assembly'), join(pluginDir, 'test', 'assembly'),
+      join(repoRoot, 'plugins', 'common', 'assembly'), join(repoRoot, 'sdk', 'assembly'),
+    ],
+    // Default (incremental) runtime: the loader's helpers allocate and pin from outside.
     flags: ['-O3', '--exportRuntime', '--enable', 'simd'],
-  });
+  };
+}
+
+/** Compiles `<pluginDir>/test/assembly/<entry>.ts` (cached; plugins/build.ts prebuilds it) and instantiates it. */
+export async function loadTestModule(pluginDir: string, entry: string): Promise<AsModule> {
+  const request = testModuleRequest(pluginDir, entry);
+  const out = request.out;
+  await compileAssemblyScript(request);
   const { exports } = await instantiate<Record<string, unknown>>(readFileSync(out), {
     env: {
       abort(msg: number, file: number, line: number, col: number) {
