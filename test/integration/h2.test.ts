@@ -4,11 +4,12 @@
 // One Remora for the file: header `x-to: h2` picks the http2 cluster, gRPC paths the gRPC
 // cluster, everything else goes to the http1 cluster.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import http2, { type ClientHttp2Session } from 'node:http2';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { cleanupList, startRemora } from '../support/remora.ts';
-import { h2Request, json } from '../support/clients.ts';
+import { h2Request, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
 import { echoClient, FAIL_BINARY_TRAILER, FAIL_MESSAGE, FAIL_TRAILER, startGrpcUpstream, type EchoClient, type EchoReply as GrpcReply, type GrpcUpstream } from '../support/grpc.ts';
 import { patternBytes, sha256, startH2cUpstream, startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
@@ -33,13 +34,18 @@ describe('h2c and gRPC through Remora', () => {
     const remora = await startRemora(cleanup, proxyConfig({
       routes: [
         { name: 'grpc', match: { pathPrefix: '/remora.test.Echo/' }, cluster: 'grpc' },
+        { name: 'by-authority', match: { pathPrefix: '/authority', host: 'h2.example' }, cluster: 'h2' },
         { name: 'to-h2', match: { pathPrefix: '/', headers: { 'x-to': 'h2' } }, cluster: 'h2' },
+        { name: 'to-auto-h1', match: { pathPrefix: '/', headers: { 'x-to': 'auto-h1' } }, cluster: 'auto-h1' },
+        { name: 'to-auto-h2', match: { pathPrefix: '/', headers: { 'x-to': 'auto-h2' } }, cluster: 'auto-h2' },
         { name: 'to-h1', match: { pathPrefix: '/' }, cluster: 'h1' },
       ],
       clusters: [
         { name: 'h1', endpoints: [h1.endpoint], protocol: 'http1' },
         { name: 'h2', endpoints: [h2.endpoint], protocol: 'http2' },
         { name: 'grpc', endpoints: [grpcUpstream.endpoint], protocol: 'http2' },
+        { name: 'auto-h1', endpoints: [h1.endpoint], protocol: 'auto' },
+        { name: 'auto-h2', endpoints: [h2.endpoint], protocol: 'auto' },
       ],
     }));
     port = remora.ports.main!;
@@ -71,6 +77,44 @@ describe('h2c and gRPC through Remora', () => {
     assert.equal(post.status, 200);
     assert.equal(json<EchoReply>(post).body, 'h2 body');
     assert.equal(h1.requests.length - mark, 2);
+    // The HTTP/1 upstream learns the authority from Host.
+    assert.equal(getEcho.headers.host, `127.0.0.1:${port}`);
+  });
+
+  test('h2 :authority is used for host matching', TIMEOUT, async (t) => {
+    const session = connect(t);
+    const reply = await h2Request(session, { path: '/authority', headers: { ':authority': 'h2.example:8443' } });
+    assert.equal(reply.status, 200);
+    assert.equal(json<EchoReply>(reply).upstream.split(':')[0], 'h2');
+  });
+
+  test('HTTP/1.1 client to an http2 cluster: body, authority and response trailers cross the protocol change', TIMEOUT, async () => {
+    const reply = await new Promise<{ status: number; echo: EchoReply; trailers: NodeJS.Dict<string> }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/trailers', agent: false, headers: { 'x-to': 'h2', host: 'svc.local:1234' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => { text += c; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, echo: JSON.parse(text), trailers: res.trailers }));
+      });
+      req.on('error', reject);
+      req.write('h1 body, ');
+      req.end('to h2');
+    });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.echo.httpVersion, '2.0');
+    assert.equal(reply.echo.body, 'h1 body, to h2');
+    assert.equal(reply.echo.headers[':authority'], 'svc.local:1234');
+    assert.equal(reply.trailers['x-upstream-trailer'], 'yes');
+  });
+
+  test('protocol auto: HTTP/1 in stays HTTP/1 upstream, HTTP/2 in goes HTTP/2 upstream', TIMEOUT, async (t) => {
+    const viaH1 = await httpRequest(port, { path: '/auto', headers: { 'x-to': 'auto-h1' } });
+    assert.equal(viaH1.status, 200);
+    assert.equal(json<EchoReply>(viaH1).httpVersion, '1.1');
+    const session = connect(t);
+    const viaH2 = await h2Request(session, { path: '/auto', headers: { 'x-to': 'auto-h2' } });
+    assert.equal(viaH2.status, 200);
+    assert.equal(json<EchoReply>(viaH2).httpVersion, '2.0');
   });
 
   test('h2c downstream to an http2 cluster: requests reach the upstream over HTTP/2', TIMEOUT, async (t) => {

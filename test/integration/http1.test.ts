@@ -179,6 +179,24 @@ describe('http1 proxying', () => {
     assert.equal(result.echo.body, body);
   });
 
+  test('an upstream that closes its connection after each response does not break the client connection', TIMEOUT, async (t) => {
+    upstream.handle('/close-after', (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('connection', 'close');
+        res.end('closing');
+      });
+    });
+    const agent = keepAliveAgent(t);
+    const replies = [];
+    for (let i = 0; i < 5; i++) replies.push(await httpRequest(port, { path: '/close-after', agent }));
+    for (const reply of replies) {
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body.toString(), 'closing');
+    }
+    assert.equal(new Set(replies.map((r) => r.localPort)).size, 1, "the upstream's Connection: close is not the client's");
+  });
+
   test('pipelined requests on one connection are answered in order', TIMEOUT, async () => {
     const requests = ['/pipe-1', '/pipe-2', '/pipe-3'].map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
     const result = await rawExchange(port, `${requests}GET /pipe-last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 5000);
@@ -204,6 +222,7 @@ describe('http1 proxying', () => {
     const head = await httpRequest(port, { method: 'HEAD', path: '/bytes?n=5000', agent });
     assert.equal(head.status, 200);
     assert.equal(head.body.length, 0);
+    assert.equal(head.headers['content-length'], '5000', 'HEAD keeps the length a GET would have');
     const noContent = await httpRequest(port, { path: '/status/204', agent });
     assert.equal(noContent.status, 204);
     assert.equal(noContent.body.length, 0);

@@ -3,10 +3,11 @@
 // SIGHUP is logged and the old config keeps serving.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import http2 from 'node:http2';
 import { basename } from 'node:path';
 import { test } from 'node:test';
 import { logLevel, startRemora } from '../support/remora.ts';
-import { eventually, httpRequest, json } from '../support/clients.ts';
+import { eventually, h2Request, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig, singleClusterConfig } from '../support/config.ts';
 import { startHttp1Upstream, type EchoReply } from '../support/upstreams.ts';
 
@@ -23,6 +24,36 @@ test('SIGTERM lets an in-flight slow request complete, then exits 0', TIMEOUT, a
   assert.equal(reply.status, 200);
   assert.equal(reply.body.toString(), 'slow done');
   assert.equal(await exitCode, 0);
+});
+
+test('SIGTERM with an in-flight HTTP/2 stream: the stream completes, then exit 0', TIMEOUT, async (t) => {
+  const upstream = await startHttp1Upstream();
+  t.after(() => upstream.close());
+  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint, { extra: { shutdownGracePeriod: '10s' } }));
+  const session = http2.connect(`http://127.0.0.1:${remora.ports.main}`);
+  session.on('error', () => {});
+  t.after(() => session.destroy());
+  const inFlight = h2Request(session, { path: '/slow?ms=800' });
+  await eventually(async () => assert.equal(upstream.requests.length, 1));
+  const exitCode = remora.stop('SIGTERM');
+  const reply = await inFlight;
+  assert.equal(reply.status, 200);
+  assert.equal(reply.body.toString(), 'slow done');
+  assert.equal(await exitCode, 0);
+});
+
+test('SIGTERM with a request outliving the grace period: exits 0 after the grace period, the request is cut', TIMEOUT, async (t) => {
+  const upstream = await startHttp1Upstream();
+  t.after(() => upstream.close());
+  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint, { extra: { shutdownGracePeriod: '300ms' } }));
+  const inFlight = httpRequest(remora.ports.main!, { path: '/slow?ms=60000', timeoutMs: 15_000 }).then(
+    (reply) => ({ status: reply.status, error: undefined as unknown }),
+    (error: unknown) => ({ status: 0, error }),
+  );
+  await eventually(async () => assert.equal(upstream.requests.length, 1));
+  assert.equal(await remora.stop('SIGTERM'), 0);
+  const outcome = await inFlight;
+  assert.ok(outcome.error !== undefined || outcome.status >= 500, `the cut request must not look successful (status ${outcome.status})`);
 });
 
 test('SIGINT drains like SIGTERM: in-flight request completes, exit 0', TIMEOUT, async (t) => {

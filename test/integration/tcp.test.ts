@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { startRemora } from '../support/remora.ts';
-import { httpRequest, json } from '../support/clients.ts';
+import { httpRequest, json, rawExchange } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
-import { startHttp1Upstream, startTcpEchoUpstream, type EchoReply } from '../support/upstreams.ts';
+import { closedPort, startHttp1Upstream, startTcpEchoUpstream, type EchoReply } from '../support/upstreams.ts';
 
 const TIMEOUT = { timeout: 15_000 };
 
@@ -52,6 +52,10 @@ test('non-HTTP bytes go to the default cluster as opaque TCP and come back', TIM
   socket.write(more);
   assert.deepEqual(await readBytes(socket, more.length), more);
   assert.deepEqual(tcp.received[0], Buffer.concat([payload, more]));
+  // Half-close: our FIN reaches the upstream, whose FIN comes back to us.
+  const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+  socket.end();
+  await ended;
   // HTTP on the same listener still goes to the route's cluster.
   const reply = await httpRequest(port, { path: '/still-http' });
   assert.equal(json<EchoReply>(reply).url, '/still-http');
@@ -69,4 +73,19 @@ test('a client that sends nothing until the detect timeout is forwarded as TCP',
   const echoed = await readBytes(socket, 'GET / HTTP/1.1\r\n\r\n'.length);
   assert.equal(echoed.toString(), 'GET / HTTP/1.1\r\n\r\n', 'once forwarded as TCP, even HTTP-looking bytes stay opaque');
   assert.equal(tcp.received.length, 1);
+});
+
+test('an unreachable default cluster closes the TCP connection instead of hanging, and HTTP still works', TIMEOUT, async (t) => {
+  const web = await startHttp1Upstream();
+  t.after(() => web.close());
+  const dead = await closedPort();
+  const remora = await startRemora(t, proxyConfig({
+    routes: [{ name: 'web', match: { pathPrefix: '/' }, cluster: 'web' }],
+    clusters: [{ name: 'web', endpoints: [web.endpoint] }, { name: 'dead', endpoints: [`127.0.0.1:${dead}`] }],
+    listener: { defaultCluster: 'dead', detectTimeout: '200ms' },
+  }));
+  const port = remora.ports.main!;
+  const result = await rawExchange(port, Buffer.from([0x00, 0x10, 0x20, 0x30]), 8000);
+  assert.equal(result.closed, true, 'the client connection is closed');
+  assert.equal((await httpRequest(port, { path: '/ok' })).status, 200);
 });
