@@ -140,6 +140,23 @@ describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, asyn
     assert.equal(glue.traps, 1);
   });
 
+  it('failStrategy close: a request paused on a callout gets its 503 when another stream kills the VM', async (t) => {
+    const hold = await startHttp1Upstream({ name: 'hold' });
+    hold.handle('/check', () => {});
+    t.after(() => hold.close());
+    const cfg = config('close') as { clusters: Array<{ name: string; endpoints: string[] }> };
+    cfg.clusters.find((c) => c.name === 'auth')!.endpoints = [hold.endpoint];
+    const remora = await startRemora(t, cfg);
+    const paused = httpRequest(remora.ports.main!, { path: '/waits', headers: { 'x-check': '1' } });
+    await eventually(async () => {
+      if (!hold.requests.some((r) => r.url === '/check')) throw new Error('callout not sent yet');
+    });
+    assert.equal((await httpRequest(remora.ports.main!, { path: '/t', headers: { 'x-trap': '1' } })).status, 503);
+    const res = await paused;
+    assert.equal(res.status, 503);
+    assert.equal(res.headers['remora-proxy-error'], 'plugin glue failed');
+  });
+
   it('failStrategy open: after a trap the plugin is skipped', async (t) => {
     const remora = await startRemora(t, config('open'));
     const trapped = await httpRequest(remora.ports.main!, { path: '/t', headers: { 'x-trap': '1' } });

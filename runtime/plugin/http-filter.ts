@@ -86,12 +86,33 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
       case StreamAction.Continue:
         return FilterStatus.Continue;
       case StreamAction.Buffer:
+        this.watchWhilePaused();
         return FilterStatus.StopAndBuffer;
       case StreamAction.Stop:
+        this.watchWhilePaused();
         return FilterStatus.Stop;
       default:
         return this.failed();
     }
+  }
+
+  private unwatch: (() => void) | undefined;
+
+  /**
+   * A paused stream waits for the plugin (a callout answer, a tick): if the VM dies meanwhile
+   * (another stream trapped), apply the fail strategy now instead of hanging until a timeout.
+   */
+  private watchWhilePaused(): void {
+    if (this.unwatch || this.ended) return;
+    this.unwatch = this.slot.plugin.onFailure(() => {
+      setImmediate(() => {
+        if (this.released || this.ended || this.bypass) return;
+        if (this.failed() === FilterStatus.Continue) {
+          this.control.resumeRequest();
+          this.control.resumeResponse();
+        }
+      });
+    });
   }
 
   private syncBody(body: BodyBuffer | undefined, type: 0 | 1): void {
@@ -153,6 +174,8 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
   private released = false;
 
   private finish(): void {
+    this.unwatch?.();
+    this.unwatch = undefined;
     this.stream.finish();
     if (!this.released) {
       this.released = true;
