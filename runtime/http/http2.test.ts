@@ -316,3 +316,20 @@ describe('TLS termination', () => {
   });
 });
 
+
+describe('HTTP/2 idle sessions', () => {
+  it('closes a session with no open streams after idleTimeoutMs', async () => {
+    const up = await httpUpstream(echoHandler);
+    const p = await startProxy(config([listener('in', [route('all', 'app')], { idleTimeoutMs: 100 })], [cluster('app', [up.address])]));
+    try {
+      const s = http2.connect(p.url());
+      const r = await h2request(s, { ':path': '/once' });
+      assert.equal(r.headers[':status'], 200);
+      await new Promise<void>((resolve) => s.once('close', () => resolve()));
+      assert.equal(s.closed, true);
+    } finally {
+      await p.close();
+      await up.close();
+    }
+  });
+});

@@ -50,7 +50,7 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
     maxSessionMemory: 64,
   };
   const h2 = http2.createServer(h2Options);
-  wireH2(rt, h2, sessions, 'http', lc.maxHeaderBytes);
+  wireH2(rt, h2, sessions, 'http', lc);
 
   let tls: http2.Http2SecureServer | undefined;
   if (lc.tls !== undefined) {
@@ -61,7 +61,7 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
       allowHTTP1: true,
       ALPNProtocols: ['h2', 'http/1.1'],
     });
-    wireH2(rt, tls, sessions, 'https', lc.maxHeaderBytes);
+    wireH2(rt, tls, sessions, 'https', lc);
     tls.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       tunnelUpgrade(rt, req, socket, head, 'https');
     });
@@ -85,8 +85,9 @@ function wireH2(
   server: http2.Http2Server | http2.Http2SecureServer,
   sessions: Set<http2.ServerHttp2Session>,
   scheme: string,
-  maxHeaderBytes: number,
+  lc: ListenerConfig,
 ): void {
+  const maxHeaderBytes = lc.maxHeaderBytes;
   server.on('request', (req: DownstreamRequest, res: DownstreamResponse) => {
     const h2 = (req as http2.Http2ServerRequest).stream !== undefined;
     if (h2 && headerListSize(req.rawHeaders) > maxHeaderBytes) {
@@ -104,6 +105,17 @@ function wireH2(
     const facts = factsOf(socket) ?? connectionFacts(socket, scheme === 'https');
     (session as unknown as { [kConnectionFacts]: ConnectionFacts })[kConnectionFacts] = facts;
     session.on('close', () => sessions.delete(session));
+    // Idle keep-alive for HTTP/2: a session without open streams for idleTimeoutMs gets GOAWAY.
+    let open = 0;
+    session.on('stream', (stream: http2.ServerHttp2Stream) => {
+      open++;
+      stream.once('close', () => open--);
+    });
+    if (lc.idleTimeoutMs > 0) {
+      session.setTimeout(lc.idleTimeoutMs, () => {
+        if (open === 0) session.close();
+      });
+    }
     session.on('error', (err) => rt.log.debug({ err: err.message, listener: rt.name }, 'http2 session error'));
     if (rt.draining) session.close();
   });
