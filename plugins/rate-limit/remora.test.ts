@@ -2,7 +2,10 @@
 // through, two plugin entries with one vmId share a budget, and keyBy identity works after auth.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRemora, cleanupList, type RemoraProcess } from '../../test/support/remora.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startRemora, runRemoraCli, cleanupList, type RemoraProcess } from '../../test/support/remora.ts';
 import { startHttp1Upstream, type HttpUpstream } from '../../test/support/upstreams.ts';
 import { httpRequest } from '../../test/support/clients.ts';
 import { proxyConfig } from '../../test/support/config.ts';
@@ -73,4 +76,21 @@ test('keyBy identity limits each authenticated caller separately', async () => {
   assert.deepEqual(alice, [200, 200, 429]);
   assert.equal((await as('kb')).status, 200);
   assert.equal((await httpRequest(port(), { path: '/users' })).status, 401, 'auth runs first');
+});
+
+test('remora check refuses an invalid plugin configuration, naming the field (exit 2)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rate-limit-check-'));
+  try {
+    const file = join(dir, 'remora.json');
+    writeFileSync(file, JSON.stringify(proxyConfig({
+      routes: [{ name: 'default', match: { pathPrefix: '/' }, plugins: ['limit'], cluster: 'app' }],
+      clusters: [{ name: 'app', endpoints: ['127.0.0.1:9'] }],
+      extra: { plugins: [{ name: 'limit', url: pluginWasmPath('rate-limit'), config: { limit: { requestsPerUnit: 1, unit: 'fortnight' } } }] },
+    })));
+    const r = await runRemoraCli(['check', '-c', file]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr + r.stdout, /rate-limit: invalid configuration: limit\.unit: expected one of second, minute, hour, day/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
