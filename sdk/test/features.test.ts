@@ -188,6 +188,28 @@ describe('SDK through the harness', () => {
     assert.equal(h.messages('debug').filter((m) => m === 'features: tick').length, 2);
   });
 
+  it('resumes a paused request from onTick (effective context switched to the stream)', async () => {
+    const h = await load();
+    const s = h.stream({ request: { headers: { ':path': '/postpone' } } });
+    const done = s.run();
+    assert.equal(s.paused, 'request');
+    assert.equal(s.upstreamRequest, undefined);
+    h.tick();
+    await done;
+    assert.equal(s.upstreamRequest!.headers.get(':path'), '/postpone');
+    assert.equal(s.response.status, 200);
+  });
+
+  it('makes an http call from the root context (onTick) and gets the answer there', async () => {
+    const h = await load({ config: { ...config, tickCall: true }, clusters: ['auth'] });
+    h.tick();
+    assert.equal(h.httpCalls.length, 1);
+    assert.equal(h.httpCalls[0]!.headers.get(':path'), '/token');
+    assert.equal(h.httpCalls[0]!.timeoutMs, 0);
+    h.httpCalls[0]!.respond({ body: 'abc123' });
+    assert.equal(h.getShared('token')!.text, 'root:abc123');
+  });
+
   it('defines counters, gauges and histograms', async () => {
     const h = await load();
     // Metrics are process-wide cells (as Envoy's stats): measure the difference.

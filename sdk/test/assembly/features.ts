@@ -18,6 +18,9 @@ class FeaturesRoot extends RootContext {
   queueId: u32 = 0;
   queueName: string = "";
   received: string[] = [];
+  tickCall: bool = false;
+  /** Streams parked by /postpone until the next tick. */
+  postponed: Features[] = [];
 
   onConfigure(configuration: string): bool {
     const config = Json.parse(configuration);
@@ -32,6 +35,7 @@ class FeaturesRoot extends RootContext {
     this.greeting = config.getString("greeting", "hello");
     const tickMs = config.getInt("tickMs", 0);
     if (tickMs > 0) setTickPeriod(<u32>tickMs);
+    this.tickCall = config.getBool("tickCall", false);
     this.queueName = config.getString("queue", "");
     if (this.queueName.length > 0) this.queueId = SharedQueue.register(this.queueName);
     log.info("features: configured, greeting " + this.greeting);
@@ -41,6 +45,12 @@ class FeaturesRoot extends RootContext {
   onTick(): void {
     ticks.increment();
     log.debug("features: tick");
+    for (let i = 0; i < this.postponed.length; i++) this.postponed[i].resumeRequest();
+    this.postponed = [];
+    if (this.tickCall) {
+      httpCall("auth", [new Header(":method", "GET"), new Header(":path", "/token"), new Header(":authority", "auth.local")],
+        null, [], 0, onTokenResponse);
+    }
   }
 
   onQueueReady(queueId: u32): void {
@@ -86,6 +96,12 @@ function onAuthResponse(origin: BaseContext, res: HttpCallResponse): void {
   request.headers.set("x-auth-body", res.text());
   ctx.authorized = true;
   ctx.resumeRequest();
+}
+
+/** A call made by the root context itself (from onTick): no stream involved. */
+function onTokenResponse(origin: BaseContext, res: HttpCallResponse): void {
+  const isRoot = origin instanceof RootContext;
+  SharedData.setText("token", (isRoot ? "root:" : "stream:") + res.text());
 }
 
 class Features extends HttpContext {
@@ -196,6 +212,10 @@ class Features extends HttpContext {
         new Header("x-state", state === null ? "" : state),
         new Header("x-time-ok", currentTimeNanos() > 1600000000000000000 ? "yes" : "no"),
       ]);
+      return Action.Pause;
+    }
+    if (this.path == "/postpone") {
+      root.postponed.push(this);
       return Action.Pause;
     }
     if (this.path == "/log-levels") {
