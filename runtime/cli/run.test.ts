@@ -46,7 +46,7 @@ class RemoraRun {
   }
 
   /** The n-th (0-based) line with this msg, waiting for it if needed. */
-  async waitFor(msg: string, nth = 0, timeoutMs = 15_000): Promise<LogLine> {
+  async waitFor(msg: string, nth = 0, timeoutMs = 60_000): Promise<LogLine> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.lines.filter((l) => l.msg === msg)[nth];
