@@ -65,12 +65,12 @@ describe('proxy-runtime http-call plugin', () => {
   });
 
   test('a denied request gets the plugin\'s 403 from the callout callback and never reaches the app', async () => {
-    const before = app.requests.length;
+    const seen = app.requests.length;
     const reply = await httpRequest(port, { path: '/echo', headers: { 'x-token': 'bad' } });
     assert.equal(reply.status, 403);
     assert.equal(reply.body.toString(), 'denied by auth service: 401');
     assert.equal(header(reply.headers, 'x-auth-status'), '401');
-    assert.equal(app.requests.length, before);
+    assert.equal(app.requests.length, seen);
   });
 
   test('concurrent paused requests each get their own answer', async () => {
@@ -93,7 +93,7 @@ describe('proxy-runtime http-call plugin', () => {
   });
 
   test('a call to a cluster that refuses connections ends in a denial, not a hang or a pass', async () => {
-    const before = app.requests.length;
+    const seen = app.requests.length;
     const reply = await httpRequest(port, { path: '/dead', headers: { 'x-token': 'good' } });
     // Envoy reports a connect failure either as a 503 answer (-> plugin's 403 naming 503) or
     // as a failed call (headers == 0 -> plugin's 503); both deny.
@@ -102,6 +102,6 @@ describe('proxy-runtime http-call plugin', () => {
       (reply.status === 403 && text === 'denied by auth service: 503') || (reply.status === 503 && text === 'auth service unreachable'),
       `unexpected ${reply.status} ${text}`,
     );
-    assert.equal(app.requests.length, before);
+    assert.equal(app.requests.length, seen);
   });
 });

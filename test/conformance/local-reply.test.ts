@@ -27,12 +27,12 @@ describe('proxy-runtime local-reply plugin', () => {
   after(() => cleanup.run());
 
   test('a request without x-token gets the plugin\'s 403 and never reaches the upstream', async () => {
-    const before = upstream.requests.length;
+    const seen = upstream.requests.length;
     const reply = await httpRequest(port, { path: '/private' });
     assert.equal(reply.status, 403);
     assert.equal(reply.body.toString(), 'forbidden by wasm');
     assert.equal(header(reply.headers, 'x-local-reply'), 'request');
-    assert.equal(upstream.requests.length, before);
+    assert.equal(upstream.requests.length, seen);
   });
 
   test('the plugin\'s response callback runs on its own local reply', async () => {
