@@ -126,6 +126,25 @@ const filters: Record<string, (c: HttpStreamControl) => HttpFilter> = {
       return FilterStatus.Stop;
     },
   }),
+  // Holds the response head (and the body behind it) for 20 ms, then lets it go.
+  responsePauser: (c) => ({
+    onResponseHeaders(h) {
+      h.push(['x-held', '1']);
+      remove(h, 'content-length'); // the body grows below
+      setTimeout(() => c.resumeResponse(), 20);
+      return FilterStatus.Stop;
+    },
+    onResponseBody(body, eos) {
+      if (eos) body.bytes = Buffer.concat([body.bytes, Buffer.from('|seen-after-resume')]);
+      return FilterStatus.Continue;
+    },
+  }),
+  resetter: (c) => ({
+    onRequestHeaders() {
+      c.resetStream('test reset');
+      return FilterStatus.Stop;
+    },
+  }),
   // Steers to another cluster by rewriting the path; the route is matched again.
   steerer: () => ({
     onRequestHeaders(h) {
@@ -188,6 +207,8 @@ describe('HTTP filter chain', () => {
             route('denied', 'a', { match: { pathPrefix: '/deny' }, plugins: ['tagger', 'denier'] }),
             route('late', 'a', { match: { pathPrefix: '/late' }, plugins: ['lateDenier'] }),
             route('resp-reply', 'a', { match: { pathPrefix: '/resp-reply' }, plugins: ['tagger', 'responseReplacer'] }),
+            route('resp-pause', 'a', { match: { pathPrefix: '/resp-pause' }, plugins: ['responsePauser'] }),
+            route('reset', 'a', { match: { pathPrefix: '/reset' }, plugins: ['resetter'] }),
             route('steer', 'a', { match: { pathPrefix: '/steer' }, plugins: ['steerer'] }),
             route('broken', 'a', { match: { pathPrefix: '/broken' }, plugins: ['thrower'] }),
             route('missing', 'a', { match: { pathPrefix: '/missing' }, plugins: ['no-such-plugin'] }),
@@ -267,6 +288,20 @@ describe('HTTP filter chain', () => {
     assert.equal(r.headers['x-tagger-saw'], undefined);
     const again = await request(`${p.url()}/tag/again`);
     assert.equal(again.status, 200);
+  });
+
+  it('pauses the response at its headers and resumes it, body included', async () => {
+    const r = await request(`${p.url()}/resp-pause`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['x-held'], '1');
+    assert.match(r.body, /\|seen-after-resume$/);
+    assert.equal(JSON.parse(r.body.replace(/\|seen-after-resume$/, '')).url, '/resp-pause');
+  });
+
+  it('resets the stream when a filter asks to, and the proxy keeps serving', async () => {
+    await assert.rejects(request(`${p.url()}/reset`), /socket hang up|ECONNRESET/);
+    const ok = await request(`${p.url()}/plain`);
+    assert.equal(ok.status, 200);
   });
 
   it('matches the route again after request-header filters, so a filter can steer to another cluster', async () => {
