@@ -116,7 +116,14 @@ export function calloutImports(vm: WasmVm) {
     // Register before starting: the host may answer synchronously.
     const placeholder: CalloutHandle = { cancel() {} };
     root.callouts.set(token, placeholder);
-    const r = start.call(host, { cluster, service, method, initialMetadata: md, message, timeoutMs: timeout >>> 0 }, grpcEvents(root, token, stream));
+    let r: ReturnType<typeof start>;
+    try {
+      r = start.call(host, { cluster, service, method, initialMetadata: md, message, timeoutMs: timeout >>> 0 }, grpcEvents(root, token, stream));
+    } catch (e) {
+      // A broken host is not the plugin's fault: report a send failure, keep the VM.
+      vm.logFor(4, `gRPC callout failed in the host: ${e instanceof Error ? e.message : String(e)}`);
+      r = 'failed';
+    }
     if (r === 'unknown-cluster' || r === 'failed') {
       root.callouts.delete(token);
       return r === 'unknown-cluster' ? 4 : 10;
@@ -160,12 +167,19 @@ export function calloutImports(vm: WasmVm) {
       let finished = false;
       const placeholder: CalloutHandle = { cancel() {} };
       root.callouts.set(token, placeholder);
-      const r = host.httpCall({ cluster, headers, body, trailers, timeoutMs: timeout }, (res) => {
-        if (finished || !root.callouts.has(token)) return;
-        finished = true;
-        root.callouts.delete(token);
-        vm.runLater(() => deliverHttp(root, token, res));
-      });
+      let r: ReturnType<NonNullable<typeof host.httpCall>>;
+      try {
+        r = host.httpCall({ cluster, headers, body, trailers, timeoutMs: timeout }, (res) => {
+          if (finished || !root.callouts.has(token)) return;
+          finished = true;
+          root.callouts.delete(token);
+          vm.runLater(() => deliverHttp(root, token, res));
+        });
+      } catch (e) {
+        // A broken host is not the plugin's fault: report a send failure, keep the VM.
+        vm.logFor(4, `http callout failed in the host: ${e instanceof Error ? e.message : String(e)}`);
+        r = 'failed';
+      }
       if (r === 'unknown-cluster' || r === 'failed') {
         root.callouts.delete(token);
         return r === 'unknown-cluster' ? 2 : 10;

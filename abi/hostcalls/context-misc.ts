@@ -34,7 +34,12 @@ export function contextMiscImports(vm: WasmVm) {
       // Routing is decided after request headers pass the chain, so this is already satisfied.
       if (name === 'clear_route_cache') return vm.mem.output(ptrPtr >>> 0, sizePtr >>> 0, new Uint8Array(0));
       const root = rootOf(vm.effective) ?? vm.anyRoot();
-      const out = root?.plugin.host.foreignFunction?.(name, args);
+      let out: Uint8Array | undefined;
+      try {
+        out = root?.plugin.host.foreignFunction?.(name, args);
+      } catch {
+        return 10;
+      }
       if (out === undefined) return 1;
       return vm.mem.output(ptrPtr >>> 0, sizePtr >>> 0, out);
     },

@@ -246,3 +246,18 @@ test('gRPC without a host implementation or to an unknown cluster answers PARSE_
   runOn(p2.httpStream(new RecordingStream()), 'unary');
   assert.equal(u32(p2, 0x80), 4);
 });
+
+test('a host whose httpCall throws answers INTERNAL_FAILURE; the VM stays usable', async () => {
+  const host = testHost({
+    httpCall() {
+      throw new Error('host bug');
+    },
+  });
+  const { plugin } = await loadWat(HTTP, {}, {}, host);
+  poke(plugin, 0x800, GOOD);
+  const s = plugin.httpStream(new RecordingStream());
+  runOn(s, 'call', GOOD.length, 0);
+  assert.equal(u32(plugin, 0x80), 10);
+  assert.equal(plugin.usable(), true);
+  assert.ok(host.logs.some(([l, m]) => l === 4 && m.includes('host bug')));
+});
