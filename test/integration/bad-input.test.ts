@@ -89,6 +89,42 @@ describe('bad input', () => {
     assert.deepEqual(seenSince(mark), ['/good-after-bad']);
   });
 
+  test('request without Host (HTTP/1.1) gets 400', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const result = await rawExchange(port, 'GET /no-host HTTP/1.1\r\n\r\n');
+    assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
+    await assertStillServes();
+    assert.deepEqual(seenSince(mark), ['/good-after-bad']);
+  });
+
+  test('obsolete line folding and bare CR in headers get 400', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const folded = await rawExchange(port, 'GET /folded HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n');
+    assert.equal(firstStatus(folded.data), 400, `got: ${JSON.stringify(folded.data)}`);
+    const bareCr = await rawExchange(port, 'GET /bare-cr HTTP/1.1\r\nHost: x\r\nX-A: one\rX-Injected: yes\r\n\r\n');
+    assert.equal(firstStatus(bareCr.data), 400, `got: ${JSON.stringify(bareCr.data)}`);
+    await assertStillServes();
+    assert.deepEqual(seenSince(mark), ['/good-after-bad']);
+  });
+
+  test('invalid chunk framing after the head: no success answer, the upstream never sees a complete body', TIMEOUT, async () => {
+    const outcomes: { complete: boolean; body: string }[] = [];
+    upstream.handle('/bad-chunk', (req, res) => {
+      let body = '';
+      req.setEncoding('latin1');
+      req.on('data', (c: string) => { body += c; });
+      req.on('close', () => outcomes.push({ complete: req.complete, body }));
+      req.on('end', () => res.end('accepted'));
+    });
+    const result = await rawExchange(port, 'POST /bad-chunk HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n');
+    const status = firstStatus(result.data);
+    assert.ok(status === 400 || (status === 0 && result.closed), `expected 400 or a closed connection, got: ${JSON.stringify(result.data)}`);
+    assert.doesNotMatch(result.data, /accepted/);
+    await eventually(async () => assert.ok(outcomes.every((o) => !o.complete), 'a broken body must not complete upstream'));
+    await assertStillServes();
+    assert.equal(upstream.requests.some((r) => r.url === '/smuggled'), false);
+  });
+
   test('request head over the 16 KiB default limit gets 431; one under it passes', TIMEOUT, async () => {
     const mark = upstream.requests.length;
     const result = await rawExchange(port, `GET /big-head HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20 * 1024)}\r\n\r\n`);

@@ -9,7 +9,7 @@ import http2, { type ClientHttp2Session } from 'node:http2';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { cleanupList, startRemora } from '../support/remora.ts';
-import { h2Request, httpRequest, json } from '../support/clients.ts';
+import { eventually, h2Request, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
 import { echoClient, FAIL_BINARY_TRAILER, FAIL_MESSAGE, FAIL_TRAILER, startGrpcUpstream, type EchoClient, type EchoReply as GrpcReply, type GrpcUpstream } from '../support/grpc.ts';
 import { patternBytes, sha256, startH2cUpstream, startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
@@ -203,6 +203,38 @@ describe('h2c and gRPC through Remora', () => {
       assert.equal(json<EchoReply>(next).url, '/after-reset');
     });
   }
+
+  test('an http2 upstream that closes its session (GOAWAY) is re-dialed for the next request', TIMEOUT, async (t) => {
+    const session = connect(t);
+    assert.equal((await h2Request(session, { path: '/before-goaway', headers: to('http2') })).status, 200);
+    const connections = h2.connections();
+    h2.closeIdle();
+    await new Promise((r) => setTimeout(r, 100));
+    const reply = await h2Request(session, { path: '/after-goaway', headers: to('http2') });
+    assert.equal(reply.status, 200);
+    assert.equal(json<EchoReply>(reply).url, '/after-goaway');
+    assert.ok(h2.connections() > connections, 'a new upstream connection was opened');
+  });
+
+  test('an h2 client cancelling a stream mid-body aborts the upstream request', TIMEOUT, async (t) => {
+    const outcomes: { complete: boolean }[] = [];
+    let receiving!: () => void;
+    const started = new Promise<void>((resolve) => { receiving = resolve; });
+    h1.handle('/h2-cancel', (req, res) => {
+      req.on('data', () => receiving());
+      req.on('close', () => outcomes.push({ complete: req.complete }));
+      req.on('end', () => res.end('done?'));
+    });
+    const session = connect(t);
+    const stream = session.request({ ':method': 'POST', ':path': '/h2-cancel', 'content-length': '1000000' });
+    stream.on('error', () => {});
+    stream.write(Buffer.alloc(8192, 0x62));
+    await started;
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    await eventually(async () => assert.equal(outcomes.length, 1, 'the upstream request is closed'));
+    assert.equal(outcomes[0]!.complete, false);
+    assert.equal((await h2Request(session, { path: '/after-cancel' })).status, 200);
+  });
 
   test('gRPC unary call through Remora', TIMEOUT, async () => {
     const mark = grpcUpstream.calls.length;

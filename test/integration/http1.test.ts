@@ -197,6 +197,15 @@ describe('http1 proxying', () => {
     assert.equal(new Set(replies.map((r) => r.localPort)).size, 1, "the upstream's Connection: close is not the client's");
   });
 
+  test('upstream closing idle keep-alive connections between requests is invisible to the client', TIMEOUT, async () => {
+    assert.equal((await httpRequest(port, { path: '/before-idle-close' })).status, 200);
+    upstream.closeIdle();
+    await new Promise((r) => setTimeout(r, 100));
+    const reply = await httpRequest(port, { path: '/after-idle-close' });
+    assert.equal(reply.status, 200);
+    assert.equal(json<EchoReply>(reply).url, '/after-idle-close');
+  });
+
   test('pipelined requests on one connection are answered in order', TIMEOUT, async () => {
     const requests = ['/pipe-1', '/pipe-2', '/pipe-3'].map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
     const result = await rawExchange(port, `${requests}GET /pipe-last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 5000);

@@ -4,12 +4,14 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { basename } from 'node:path';
 import { test } from 'node:test';
+import WebSocket from 'ws';
 import { logLevel, startRemora } from '../support/remora.ts';
-import { eventually, h2Request, httpRequest, json } from '../support/clients.ts';
+import { admin, eventually, h2Request, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig, singleClusterConfig } from '../support/config.ts';
-import { startHttp1Upstream, type EchoReply } from '../support/upstreams.ts';
+import { startHttp1Upstream, startTcpEchoUpstream, startWebSocketUpstream, type EchoReply } from '../support/upstreams.ts';
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -105,6 +107,50 @@ test('SIGHUP with a new route: new route works, old keep-alive connection and in
   assert.equal(again.localPort, first.localPort, 'the keep-alive connection from before the reload is still in use');
   assert.equal(again.headers['x-upstream'], 'new', 'an old connection follows the new routes');
   assert.equal(remora.process.exitCode, null);
+});
+
+test('SIGHUP keeps an open WebSocket and an opaque TCP connection, and /config shows the new routes', TIMEOUT, async (t) => {
+  const ws = await startWebSocketUpstream();
+  const tcp = await startTcpEchoUpstream();
+  t.after(() => ws.close());
+  t.after(() => tcp.close());
+  const clusters = [{ name: 'ws', endpoints: [ws.endpoint] }, { name: 'tcp', endpoints: [tcp.endpoint] }];
+  const listener = { defaultCluster: 'tcp', detectTimeout: '200ms' };
+  const remora = await startRemora(t, proxyConfig({ routes: [{ name: 'ws-v1', match: { pathPrefix: '/' }, cluster: 'ws' }], clusters, listener }));
+  const port = remora.ports.main!;
+
+  const client = new WebSocket(`ws://127.0.0.1:${port}/live`);
+  t.after(() => client.terminate());
+  await new Promise<void>((resolve, reject) => { client.once('open', () => resolve()); client.once('error', reject); });
+  const echo = (text: string) => new Promise<string>((resolve) => {
+    client.once('message', (data) => resolve(String(data)));
+    client.send(text);
+  });
+  assert.equal(await echo('before'), 'echo:before');
+
+  const socket = net.connect(port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  const tcpEcho = (bytes: Buffer) => new Promise<Buffer>((resolve) => {
+    let got = Buffer.alloc(0);
+    const onData = (c: Buffer): void => {
+      got = Buffer.concat([got, c]);
+      if (got.length >= bytes.length) { socket.off('data', onData); resolve(got); }
+    };
+    socket.on('data', onData);
+    socket.write(bytes);
+  });
+  assert.deepEqual(await tcpEcho(Buffer.from([0, 1, 2, 3])), Buffer.from([0, 1, 2, 3]));
+
+  remora.reload(proxyConfig({ routes: [{ name: 'ws-v2', match: { pathPrefix: '/' }, cluster: 'ws' }], clusters, listener }));
+  await eventually(async () => {
+    const config = JSON.parse((await admin(remora.adminPort, '/config')).text);
+    assert.equal(config.listeners[0].routes[0].name, 'ws-v2');
+  }, 8000, 100);
+
+  assert.equal(await echo('after'), 'echo:after');
+  assert.deepEqual(await tcpEcho(Buffer.from([9, 8, 7])), Buffer.from([9, 8, 7]));
+  assert.equal(ws.upgrades.length, 1, 'the same upgraded connection carried both messages');
+  assert.equal(tcp.received.length, 1, 'the same TCP connection carried both writes');
 });
 
 test('SIGHUP with a broken config logs the error and keeps serving with the old config', TIMEOUT, async (t) => {

@@ -40,6 +40,8 @@ export interface HttpUpstream {
   connections(): number;
   /** Serves `path` (exact pathname) with `handler` from now on, ahead of the default handler. */
   handle(path: string, handler: Handler): void;
+  /** Closes idle keep-alive connections (HTTP/1: FIN; HTTP/2: GOAWAY on idle sessions). */
+  closeIdle(): void;
   name: string;
   close(): Promise<void>;
 }
@@ -212,6 +214,7 @@ export async function startHttp1Upstream(options: { name?: string; handler?: Han
     name,
     connections: () => connections,
     handle: (path, h) => { overrides.set(path, h); },
+    closeIdle: () => server.closeIdleConnections(),
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
@@ -228,6 +231,11 @@ export async function startH2cUpstream(options: { name?: string; handler?: Handl
   const server = http2.createServer({ maxSessionMemory: 64 }, handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
   let connections = 0;
   const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
   server.on('connection', (socket: net.Socket) => {
     connections++;
     sockets.add(socket);
@@ -241,6 +249,7 @@ export async function startH2cUpstream(options: { name?: string; handler?: Handl
     name,
     connections: () => connections,
     handle: (path, h) => { overrides.set(path, h); },
+    closeIdle: () => { for (const session of sessions) session.close(); },
     close: () => new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();
       server.close(() => resolve());
