@@ -73,6 +73,7 @@ export class Proxy {
       for (const lc of config.listeners) {
         const existing = this.listeners.get(lc.name);
         if (existing !== undefined && existing.config.address === lc.address) {
+          existing.prepare(lc);
           snapshots.set(lc.name, makeSnapshot(lc, config, clusters));
           keep.set(lc.name, existing);
         } else {

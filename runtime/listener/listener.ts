@@ -55,21 +55,35 @@ export class Listener {
     return this.bound;
   }
 
-  /** Reload: new requests see `snapshot`; servers are rebuilt only when connection-level settings changed. */
-  update(config: ListenerConfig, snapshot: Snapshot): void {
+  /**
+   * Reload, step 1 (may throw, changes nothing visible): builds new HTTP servers when connection-level
+   * settings (TLS files, header limit, idle timeout) changed, so a bad certificate fails the reload early.
+   */
+  prepare(config: ListenerConfig): void {
     const old = this.config;
-    this.config = config;
-    this.runtime.snapshot = snapshot;
+    this.pending = undefined;
     if (
       old.maxHeaderBytes !== config.maxHeaderBytes ||
       old.idleTimeoutMs !== config.idleTimeoutMs ||
       old.tls?.certFile !== config.tls?.certFile ||
       old.tls?.keyFile !== config.tls?.keyFile
     ) {
-      this.servers = createHttpServers(this.runtime, config);
-      this.allServers.push(this.servers);
+      this.pending = createHttpServers(this.runtime, config);
     }
   }
+
+  /** Reload, step 2: new connections and requests see the new config; established ones keep theirs. */
+  update(config: ListenerConfig, snapshot: Snapshot): void {
+    this.config = config;
+    this.runtime.snapshot = snapshot;
+    if (this.pending !== undefined) {
+      this.servers = this.pending;
+      this.allServers.push(this.pending);
+      this.pending = undefined;
+    }
+  }
+
+  private pending: HttpServers | undefined;
 
   private accept(socket: net.Socket): void {
     const rt = this.runtime;
