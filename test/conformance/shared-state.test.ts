@@ -26,6 +26,8 @@ describe('proxy-runtime shared state plugins', () => {
         route('counter-other', '/counter/other', ['counter-other']),
         route('counter-burst', '/burst', ['counter-burst']),
         route('consumer', '/consumer', ['queue-consumer']),
+        route('one-vm-consumer', '/one-vm-consumer', ['one-vm-consumer']),
+        { ...route('one-vm-producer', '/', ['one-vm-producer']), match: { pathPrefix: '/', headers: { 'x-vm': 'one' } } },
         route('ticks', '/ticks', ['ticker']),
         route('producer', '/', ['queue-producer']),
       ],
@@ -39,6 +41,9 @@ describe('proxy-runtime shared state plugins', () => {
           plugin({ name: 'counter-burst', fixture: 'shared-data', rootId: 'counter', vmId: 'burst' }),
           plugin({ name: 'queue-consumer', fixture: 'queue', rootId: 'queue_consumer', vmId: 'events', vmConfig: 'consumer' }),
           plugin({ name: 'queue-producer', fixture: 'queue', rootId: 'queue_producer', vmId: 'events', vmConfig: 'producer' }),
+          // Both root ids of the module on one VM (same code, vmId and vmConfig).
+          plugin({ name: 'one-vm-consumer', fixture: 'queue', rootId: 'queue_consumer', vmId: 'one-vm' }),
+          plugin({ name: 'one-vm-producer', fixture: 'queue', rootId: 'queue_producer', vmId: 'one-vm' }),
           plugin({ name: 'ticker', fixture: 'tick', rootId: 'ticker', config: '20', vmId: 'ticks' }),
         ],
       },
@@ -90,6 +95,17 @@ describe('proxy-runtime shared state plugins', () => {
     await eventually(async () => {
       const reply = await httpRequest(port, { path: '/status' });
       assert.equal(header(reply.headers, 'x-received'), 'alpha,beta,gamma');
+    });
+  });
+
+  test('two root ids of one module on one VM: the queue reaches the other root context', async () => {
+    const plugins = JSON.parse((await admin(adminPort, '/plugins')).text) as unknown;
+    assert.equal(pluginState(plugins, 'one-vm-consumer').vmKey, pluginState(plugins, 'one-vm-producer').vmKey);
+    const reply = await httpRequest(port, { path: '/enqueue/solo', headers: { 'x-vm': 'one' } });
+    assert.equal(header(reply.headers, 'x-enqueue-status'), '0');
+    await eventually(async () => {
+      const status = await httpRequest(port, { path: '/status', headers: { 'x-vm': 'one' } });
+      assert.equal(header(status.headers, 'x-received'), 'solo');
     });
   });
 
