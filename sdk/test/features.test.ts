@@ -130,6 +130,7 @@ describe('SDK through the harness', () => {
     assert.equal(s.response.body.toString(), '[plugin] echo:HELLO WASM WORLD [seen]');
     assert.equal(h.metric('sdk_test_body_bytes')!.count, 1);
     assert.equal(h.metric('sdk_test_body_bytes')!.sum, 16);
+    assert.deepEqual(h.messages('error'), []);
   });
 
   it('sees and edits trailers', async () => {
@@ -186,6 +187,7 @@ describe('SDK through the harness', () => {
     h.tick();
     assert.equal(h.metric('sdk_test_ticks_total')!.value >= 2, true);
     assert.equal(h.messages('debug').filter((m) => m === 'features: tick').length, 2);
+    assert.deepEqual(h.messages('error'), []);
   });
 
   it('resumes a paused request from onTick (effective context switched to the stream)', async () => {
@@ -208,6 +210,14 @@ describe('SDK through the harness', () => {
     assert.equal(h.httpCalls[0]!.timeoutMs, 0);
     h.httpCalls[0]!.respond({ body: 'abc123' });
     assert.equal(h.getShared('token')!.text, 'root:abc123');
+  });
+
+  it('resets the stream with closeStream', async () => {
+    const h = await load();
+    const s = await h.request({ request: { headers: { ':path': '/close' } } });
+    assert.deepEqual(s.closed, [0]);
+    assert.equal(s.upstreamRequest, undefined);
+    assert.equal(s.finished, true);
   });
 
   it('defines counters, gauges and histograms', async () => {

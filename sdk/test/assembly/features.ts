@@ -2,7 +2,7 @@
 // through the harness. Configuration: { "greeting": string, "tickMs": number, "queue": string }.
 import {
   RootContext, HttpContext, BaseContext, Action, WasmResult, Header, HttpCallResponse, Json, JsonValue,
-  registerRoot, request, response, sendLocalReply, httpCall, setTickPeriod, log, SharedData, SharedQueue,
+  registerRoot, request, response, sendLocalReply, closeStream, httpCall, setTickPeriod, log, SharedData, SharedQueue,
   Counter, Gauge, Histogram, getProperty, getPropertyString, getPropertyInt64, getPropertyBool, decodeMap,
   setProperty, currentTimeNanos, pendingHttpCalls,
 } from "@remora/sdk/assembly";
@@ -45,6 +45,7 @@ class FeaturesRoot extends RootContext {
   onTick(): void {
     ticks.increment();
     log.debug("features: tick");
+    if (ticks.get() == 0) log.error("features: tick counter reads 0 after an increment");
     for (let i = 0; i < this.postponed.length; i++) this.postponed[i].resumeRequest();
     this.postponed = [];
     if (this.tickCall) {
@@ -214,6 +215,10 @@ class Features extends HttpContext {
       ]);
       return Action.Pause;
     }
+    if (this.path == "/close") {
+      closeStream();
+      return Action.Pause;
+    }
     if (this.path == "/postpone") {
       root.postponed.push(this);
       return Action.Pause;
@@ -246,6 +251,7 @@ class Features extends HttpContext {
     if (this.path != "/body") return Action.Continue;
     if (!endOfStream) return Action.Pause; // buffer the whole body
     bodySizes.record(<u64>bodySize);
+    if (request.body.size() != bodySize) log.error("features: body size " + request.body.size().toString() + " != " + bodySize.toString());
     const text = request.body.text();
     request.body.setText(text.toUpperCase());
     return Action.Continue;
