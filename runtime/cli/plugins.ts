@@ -34,7 +34,56 @@ export interface PluginRuntimeDeps {
 }
 
 export async function startPlugins(config: Config, deps: PluginRuntimeDeps): Promise<PluginRuntime> {
-  // The proxy-wasm host (runtime/plugin over abi/); loaded lazily so plugin-free paths stay light.
+  if (config.plugins.length === 0) return new DeferredPluginRuntime(deps);
+  return loadWasmRuntime(config, deps);
+}
+
+/** The proxy-wasm host (runtime/plugin over abi/), imported only when a config has plugins. */
+async function loadWasmRuntime(config: Config, deps: PluginRuntimeDeps): Promise<PluginRuntime> {
   const { WasmPluginRuntime } = await import('../plugin/runtime.ts');
   return WasmPluginRuntime.start(config, { log: deps.log, registry: deps.registry });
+}
+
+/**
+ * For a config without plugins: no Wasm host is loaded (it is a large part of start-up time),
+ * until a reload brings plugins. Its FilterFactory then forwards to the host it started.
+ */
+class DeferredPluginRuntime implements PluginRuntime {
+  private readonly deps: PluginRuntimeDeps;
+  private host: PluginRuntime | undefined;
+  readonly filters: FilterFactory;
+
+  constructor(deps: PluginRuntimeDeps) {
+    this.deps = deps;
+    const current = () => this.host;
+    this.filters = {
+      create(pluginName, stream) {
+        const host = current();
+        if (!host) throw new Error(`plugin ${pluginName} is not loaded`);
+        return host.filters.create(pluginName, stream);
+      },
+      createTcp(pluginName, connection) {
+        const host = current();
+        if (!host?.filters.createTcp) throw new Error(`plugin ${pluginName} is not loaded`);
+        return host.filters.createTcp(pluginName, connection);
+      },
+    };
+  }
+
+  describe(): unknown[] | Promise<unknown[]> {
+    return this.host?.describe() ?? [];
+  }
+
+  async prepare(config: Config): Promise<{ commit(): void; abort(): void }> {
+    if (!this.host) {
+      if (config.plugins.length === 0) return { commit() {}, abort() {} };
+      // Started empty, so the new plugins go through the host's own staged prepare/commit.
+      this.host = await loadWasmRuntime({ ...config, plugins: [] }, this.deps);
+    }
+    return this.host.prepare(config);
+  }
+
+  async close(): Promise<void> {
+    await this.host?.close();
+  }
 }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { compileWat, MINIMAL_PLUGIN_WAT } from './testing.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/remora.js', import.meta.url));
 
@@ -168,6 +169,17 @@ clusters:
     assert.equal(await (await fetch(`${proxy}/now`)).text(), 'green /now');
     const effective = (await (await fetch(`${admin}/config`)).json()) as { listeners: Array<{ routes: Array<{ name: string }> }> };
     assert.equal(effective.listeners[0]!.routes[0]!.name, 'to-green');
+  });
+
+  it('SIGHUP adding a plugin to a config that had none loads the Wasm host', async () => {
+    writeFileSync(join(dir, 'p.wasm'), await compileWat(MINIMAL_PLUGIN_WAT));
+    writeFileSync(configFile, config('green', 'to-green').replace('cluster: green', 'cluster: green\n        plugins: [noop]')
+      + 'plugins: [{ name: noop, url: p.wasm }]\n');
+    remora.child.kill('SIGHUP');
+    await remora.waitFor('config reloaded', 1);
+    const plugins = (await (await fetch(`${admin}/plugins`)).json()) as Array<{ name: string }>;
+    assert.deepEqual(plugins.map((p) => p.name), ['noop']);
+    assert.equal(await (await fetch(`${proxy}/through-plugin`)).text(), 'green /through-plugin');
   });
 
   it('SIGTERM drains and exits 0', async () => {
