@@ -35,6 +35,20 @@ function writableMap(vm: WasmVm, type: number): HeaderPairs | number {
   return eff.maps[type] ?? 2;
 }
 
+/** HTTP token names (lower case, pseudo-headers allowed) and field values without CTLs (RFC 9110). */
+const VALID_NAME = /^:?[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+const VALID_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * A name or value no HTTP codec can send (e.g. a NUL or newline from a stale plugin pointer) is
+ * refused with BAD_ARGUMENT and a warning naming the plugin, instead of breaking the response later.
+ */
+export function validHeader(vm: WasmVm, k: string, v: string): boolean {
+  if (VALID_NAME.test(k) && VALID_VALUE.test(v)) return true;
+  vm.logFor(3, `refused header ${JSON.stringify(k)}: ${JSON.stringify(v.length > 64 ? `${v.slice(0, 64)}...` : v)} (not a valid HTTP field name/value)`);
+  return false;
+}
+
 export function headerMapImports(vm: WasmVm) {
   const key = (ptr: number, len: number) => {
     const k = vm.mem.string(ptr >>> 0, len >>> 0, 'latin1');
@@ -58,8 +72,12 @@ export function headerMapImports(vm: WasmVm) {
       if (!vm.mem.ok(ptr, size)) return 6;
       // Malformed input parses as an empty map and so clears it, as cpp-host.
       const pairs = parsePairs(vm.mem.bytes(), ptr, size, 'latin1');
+      for (const p of pairs) {
+        p[0] = p[0].toLowerCase();
+        if (!validHeader(vm, p[0], p[1])) return 2;
+      }
       map.length = 0;
-      for (const [k, v] of pairs) map.push([k.toLowerCase(), v]);
+      for (const p of pairs) map.push(p);
       return 0;
     },
 
@@ -85,6 +103,7 @@ export function headerMapImports(vm: WasmVm) {
       const k = key(kPtr, kLen);
       const v = vm.mem.string(vPtr >>> 0, vLen >>> 0, 'latin1');
       if (k === null || v === null) return 6;
+      if (!validHeader(vm, k, v)) return 2;
       map.push([k, v]);
       return 0;
     },
@@ -95,6 +114,7 @@ export function headerMapImports(vm: WasmVm) {
       const k = key(kPtr, kLen);
       const v = vm.mem.string(vPtr >>> 0, vLen >>> 0, 'latin1');
       if (k === null || v === null) return 6;
+      if (!validHeader(vm, k, v)) return 2;
       let found = false;
       let w = 0;
       for (let i = 0; i < map.length; i++) {

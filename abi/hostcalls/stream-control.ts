@@ -3,6 +3,7 @@
 
 import type { WasmVm } from '../vm/vm.ts';
 import { parsePairs } from '../memory/pairs.ts';
+import { validHeader } from './header-maps.ts';
 
 export function streamControlImports(vm: WasmVm) {
   function continueStream(type: number): number {
@@ -57,8 +58,11 @@ export function streamControlImports(vm: WasmVm) {
       const details = vm.mem.string(dPtr >>> 0, dLen >>> 0);
       const body = vm.mem.copy(bPtr >>> 0, bLen >>> 0);
       if (details === null || body === null || !vm.mem.ok(hPtr >>> 0, hLen >>> 0)) return 6;
-      const headers = parsePairs(vm.mem.bytes(), hPtr >>> 0, hLen >>> 0, 'latin1');
-      for (const p of headers) p[0] = p[0].toLowerCase();
+      // Unsendable headers are dropped (with a warning): the reply itself must go out.
+      const headers = parsePairs(vm.mem.bytes(), hPtr >>> 0, hLen >>> 0, 'latin1').filter((p) => {
+        p[0] = p[0].toLowerCase();
+        return validHeader(vm, p[0], p[1]);
+      });
       const ctx = vm.effective;
       if (ctx?.kind !== 'stream') return 0; // Envoy: OK, nothing happens outside a stream
       const g = grpcStatus >>> 0;

@@ -158,3 +158,28 @@ test('hostile pointers and sizes return INVALID_MEMORY_ACCESS and never touch th
   assert.equal(u32(plugin, 0x84), 6, 'out-param outside memory');
   assert.equal(plugin.usable(), true, 'a bad pointer is a status, not a failure');
 });
+
+test('names and values no HTTP codec can send are refused with BAD_ARGUMENT and a warning', async () => {
+  const body = `${OPS}
+  (data (i32.const 0x900) "x-ok")
+  (data (i32.const 0x910) "bad\\00value")
+  (data (i32.const 0x920) "bad name")
+  (func (export "add_bad_value") (i32.store (i32.const 0x80) (call $proxy_add_header_map_value (i32.const 0) (i32.const 0x900) (i32.const 4) (i32.const 0x910) (i32.const 9))))
+  (func (export "add_bad_name") (i32.store (i32.const 0x80) (call $proxy_add_header_map_value (i32.const 0) (i32.const 0x920) (i32.const 8) (i32.const 0x900) (i32.const 4))))
+  (func (export "replace_bad") (i32.store (i32.const 0x80) (call $proxy_replace_header_map_value (i32.const 0) (i32.const 0x400) (i32.const 3) (i32.const 0x910) (i32.const 9))))`;
+  const { plugin, host } = await loadWat(body);
+  const s = plugin.httpStream(new RecordingStream());
+  s.ctx.maps[0] = request();
+  for (const op of ['add_bad_value', 'add_bad_name', 'replace_bad']) {
+    runOn(s, op);
+    assert.equal(u32(plugin, 0x80), 2, op);
+  }
+  assert.deepEqual(s.ctx.maps[0], request(), 'map unchanged');
+  assert.ok(host.logs.some(([l, m]) => l === 3 && m.includes('refused header')));
+  const bad = serializePairs([['ok', 'fine'], ['x', 'line\nbreak']]);
+  poke(plugin, 0x800, bad);
+  runOn(s, 'set_pairs', 0, bad.length);
+  assert.equal(u32(plugin, 0x80), 2);
+  assert.deepEqual(s.ctx.maps[0], request());
+  assert.equal(plugin.usable(), true);
+});
