@@ -94,7 +94,7 @@ export class FilterChain {
 
   requestHeaders(map: HeaderMap, eos: boolean): void {
     if (this.createFailed) {
-      this.localReply(503, [['remora-proxy-error', 'filter failed']], 'filter failed\n', 'filter failed', false);
+      this.localReply(503, [['remora-proxy-error', 'filter failed']], 'filter failed\n', 'filter failed');
       return;
     }
     this.requestMap = map;
@@ -156,7 +156,7 @@ export class FilterChain {
       } catch (err) {
         this.exchange.runtime.log.warn({ err, route: this.exchange.route?.name }, 'filter callback threw');
         status = FilterStatus.Stop;
-        mine.push(() => this.localReply(500, [['remora-proxy-error', 'filter failed']], 'filter failed\n', 'filter failed', false));
+        mine.push(() => this.localReply(500, [['remora-proxy-error', 'filter failed']], 'filter failed\n', 'filter failed'));
       }
       this.deferred = saved;
       let stop = false;
@@ -266,7 +266,7 @@ export class FilterChain {
    * run on the reply when no response was being filtered yet; a reply that replaces an upstream response
    * already in the response filters (or another local reply) is sent directly, so filters cannot loop.
    */
-  localReply(status: number, headers: HeaderMap, body: Buffer | string, details: string, _fromProxy: boolean): void {
+  localReply(status: number, headers: HeaderMap, body: Buffer | string, details: string): void {
     if (this.finished) return;
     const ex = this.exchange;
     if (ex.headersSentDownstream) {
@@ -302,7 +302,7 @@ export class FilterChain {
 
   /** Proxy-generated errors (no route, upstream failure) while a chain exists go through the response filters. */
   localReplyFromProxy(status: number, headers: HeaderMap, body: string, details: string): void {
-    this.localReply(status, headers, body, details, true);
+    this.localReply(status, headers, body, details);
   }
 
   reset(reason: string): void {
@@ -358,7 +358,7 @@ class FilterControl implements HttpStreamControl {
   }
 
   sendLocalReply(status: number, headers: HeaderMap, body: Buffer | string, details?: string): void {
-    this.chain.control(() => this.chain.localReply(status, headers, body, details ?? 'local_reply', false));
+    this.chain.control(() => this.chain.localReply(status, headers, body, details ?? 'local_reply'));
   }
 
   resetStream(reason?: string): void {

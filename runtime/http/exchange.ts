@@ -491,7 +491,7 @@ export class HttpExchange implements UpstreamHandler {
   /** Filter asked to reset the stream. */
   resetFromFilter(reason: string): void {
     this.proxyError ??= reason;
-    if (this.status === 0) this.status = 0;
+    this.detached = true;
     this.abortUpstream?.(new Error(reason));
     this.chainBody?.destroy();
     this.abortDownstream();
