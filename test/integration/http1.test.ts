@@ -206,6 +206,14 @@ describe('http1 proxying', () => {
     assert.equal(json<EchoReply>(reply).url, '/after-idle-close');
   });
 
+  test('50 concurrent requests on 50 client connections all complete', TIMEOUT, async () => {
+    const replies = await Promise.all(Array.from({ length: 50 }, (_, i) => httpRequest(port, { path: `/slow?ms=200&i=${i}` })));
+    for (const reply of replies) {
+      assert.equal(reply.status, 200);
+      assert.equal(reply.body.toString(), 'slow done');
+    }
+  });
+
   test('pipelined requests on one connection are answered in order', TIMEOUT, async () => {
     const requests = ['/pipe-1', '/pipe-2', '/pipe-3'].map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
     const result = await rawExchange(port, `${requests}GET /pipe-last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 5000);

@@ -4,10 +4,11 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import WebSocket from 'ws';
 import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
 import { admin, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
-import { closedPort, startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
+import { closedPort, startHttp1Upstream, startWebSocketUpstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -167,4 +168,42 @@ test('a cluster with two endpoints spreads requests over both', TIMEOUT, async (
   for (let i = 0; i < 40; i++) assert.equal((await httpRequest(remora.ports.main!, { path: `/rr/${i}` })).status, 200);
   assert.equal(one.requests.length + two.requests.length, 40);
   assert.ok(one.requests.length > 0 && two.requests.length > 0, `one: ${one.requests.length}, two: ${two.requests.length}`);
+});
+
+test('route timeout bounds the wait for response headers only: a slow body and a WebSocket outlive it', TIMEOUT, async (t) => {
+  const slowBody = await startHttp1Upstream({
+    name: 'slow-body',
+    handler: (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('head-now;');
+      const timer = setTimeout(() => res.end('body-later'), 700);
+      res.on('close', () => clearTimeout(timer));
+    },
+  });
+  const ws = await startWebSocketUpstream();
+  t.after(() => slowBody.close());
+  t.after(() => ws.close());
+  const remora = await startRemora(t, proxyConfig({
+    routes: [
+      { name: 'ws', match: { pathPrefix: '/ws' }, cluster: 'ws', timeout: '300ms' },
+      { name: 'stream', match: { pathPrefix: '/' }, cluster: 'slow-body', timeout: '300ms' },
+    ],
+    clusters: [{ name: 'slow-body', endpoints: [slowBody.endpoint] }, { name: 'ws', endpoints: [ws.endpoint] }],
+  }));
+  const port = remora.ports.main!;
+  const reply = await httpRequest(port, { path: '/stream' });
+  assert.equal(reply.status, 200);
+  assert.equal(reply.body.toString(), 'head-now;body-later');
+
+  const client = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  t.after(() => client.terminate());
+  await new Promise<void>((resolve, reject) => { client.once('open', () => resolve()); client.once('error', reject); });
+  await new Promise((r) => setTimeout(r, 700));
+  const answer = new Promise<string>((resolve, reject) => {
+    client.once('message', (data) => resolve(String(data)));
+    client.once('close', (code) => reject(new Error(`WebSocket closed (${code}) before answering`)));
+  });
+  client.send('still there?');
+  assert.equal(await answer, 'echo:still there?');
 });

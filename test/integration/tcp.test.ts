@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { startRemora } from '../support/remora.ts';
 import { httpRequest, json, rawExchange } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
-import { closedPort, startHttp1Upstream, startTcpEchoUpstream, type EchoReply } from '../support/upstreams.ts';
+import { closedPort, patternBytes, sha256, startHttp1Upstream, startTcpEchoUpstream, type EchoReply } from '../support/upstreams.ts';
 
 const TIMEOUT = { timeout: 15_000 };
 
@@ -52,6 +52,11 @@ test('non-HTTP bytes go to the default cluster as opaque TCP and come back', TIM
   socket.write(more);
   assert.deepEqual(await readBytes(socket, more.length), more);
   assert.deepEqual(tcp.received[0], Buffer.concat([payload, more]));
+  // A few MB both ways, with backpressure on both sides.
+  const big = patternBytes(4 * 1024 * 1024, 5);
+  const bigEcho = readBytes(socket, big.length);
+  socket.write(big);
+  assert.equal(sha256(await bigEcho), sha256(big));
   // Half-close: our FIN reaches the upstream, whose FIN comes back to us.
   const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
   socket.end();
