@@ -33,6 +33,8 @@ function program(): Command {
       const config = await loadConfig(opts.config);
       await checkPlugins(config);
       process.stdout.write(`${opts.config}: ok (${summary(config)})\n`);
+      // Exit now: a plugin may have left a timer (tick period) behind that would keep us alive.
+      process.exit(EXIT_OK);
     });
 
   cli.command('demo')
