@@ -43,8 +43,8 @@ export function bufferImports(vm: WasmVm) {
       // u32::MAX means "all": clamp rather than overflow.
       const from = Math.min(start, buf.length);
       const to = Math.min(buf.length, from + max);
-      // Nothing to copy: OK without touching the out-params (cpp-host); SDKs pre-zero them.
-      if (to === from) return 0;
+      // Nothing to copy: OK with 0/0 written and no allocation (reference §3.4, cpp-host HEAD;
+      // older cpp-host releases left the out-params untouched).
       return vm.mem.output(ptrPtr >>> 0, sizePtr >>> 0, buf.subarray(from, to));
     },
 

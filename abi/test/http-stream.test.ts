@@ -109,7 +109,7 @@ test('get_buffer_bytes clamps start/size (u32::MAX = all); unavailable = NOT_FOU
   poke(plugin, 0x100, Buffer.from([1, 0, 0, 0, 2, 0, 0, 0]));
   runOn(s, 'get', 0, 50, 10);
   assert.equal(u32(plugin, 0x80), 0);
-  assert.deepEqual([u32(plugin, 0x100), u32(plugin, 0x104)], [1, 2], 'start past the end: OK, out-params untouched (cpp-host)');
+  assert.deepEqual([u32(plugin, 0x100), u32(plugin, 0x104)], [0, 0], 'start past the end: OK with 0/0 (reference §3.4)');
   runOn(s, 'get', 1, 0, 10);
   assert.equal(u32(plugin, 0x80), 1, 'response body not available');
   runOn(s, 'get', 9, 0, 10);
