@@ -1,11 +1,13 @@
 // Admin server of a real Remora process: /ready, /live, /config, /plugins, /metrics after
 // traffic; and the access log switched on and off.
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
+import net from 'node:net';
 import { test } from 'node:test';
 import { startRemora } from '../support/remora.ts';
-import { admin, httpRequest } from '../support/clients.ts';
+import { admin, eventually, h2Request, httpRequest } from '../support/clients.ts';
 import { proxyConfig, singleClusterConfig } from '../support/config.ts';
-import { startHttp1Upstream } from '../support/upstreams.ts';
+import { startHttp1Upstream, startTcpEchoUpstream } from '../support/upstreams.ts';
 
 const TIMEOUT = { timeout: 15_000 };
 
@@ -95,4 +97,38 @@ test('access log off: no per-request lines', TIMEOUT, async (t) => {
   }
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(remora.logs().some((l) => JSON.stringify(l).includes('quiet-id-')), false);
+});
+
+test('/metrics counts connections per protocol (http1, http2, tcp) and returns open connections to 0 after close', TIMEOUT, async (t) => {
+  const upstream = await startHttp1Upstream();
+  const tcp = await startTcpEchoUpstream();
+  t.after(() => upstream.close());
+  t.after(() => tcp.close());
+  const remora = await startRemora(t, proxyConfig({
+    routes: [{ name: 'web', match: { pathPrefix: '/' }, cluster: 'app' }],
+    clusters: [{ name: 'app', endpoints: [upstream.endpoint] }, { name: 'tcp', endpoints: [tcp.endpoint] }],
+    listener: { defaultCluster: 'tcp' },
+  }));
+  const port = remora.ports.main!;
+  assert.equal((await httpRequest(port, { path: '/one' })).status, 200);
+
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  assert.equal((await h2Request(session, { path: '/two' })).status, 200);
+  await new Promise<void>((resolve) => session.close(() => resolve()));
+
+  const socket = net.connect(port, '127.0.0.1');
+  const echoed = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+  socket.write(Buffer.from([0, 42, 0, 42]));
+  await echoed;
+  await new Promise<void>((resolve) => { socket.once('close', () => resolve()); socket.end(); });
+
+  await eventually(async () => {
+    const text = (await admin(remora.adminPort, '/metrics')).text;
+    for (const protocol of ['http1', 'http2', 'tcp']) {
+      assert.equal(sample(text, 'remora_connections_total', { listener: 'main', protocol }), 1, `connections_total ${protocol}`);
+      assert.equal(sample(text, 'remora_connections_open', { listener: 'main', protocol }), 0, `connections_open ${protocol}`);
+    }
+    assert.ok((sample(text, 'remora_bytes_total', { listener: 'main', direction: 'in' }) ?? 0) >= 4);
+  });
 });
