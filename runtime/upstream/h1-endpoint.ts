@@ -1,7 +1,7 @@
 // HTTP/1.1 endpoint: an undici Pool with keep-alive. The exchange is passed to undici's dispatch() as is, so
 // response chunks go straight into the downstream response without intermediate streams.
 import * as http from 'node:http';
-import { Pool } from 'undici';
+import { Pool } from './undici-pool.ts';
 import type { Dispatcher } from 'undici';
 import type { Endpoint, UpstreamHandler, UpstreamRequest } from './types.ts';
 import { UpstreamErrorCode, upstreamError } from './types.ts';
