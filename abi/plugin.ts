@@ -10,6 +10,7 @@ import { WasmVm } from './vm/vm.ts';
 import { capDefinedMemory, readModuleInfo, type ModuleInfo } from './vm/module-info.ts';
 import { totalMs, type CallbackStat, type PluginBinding, type RootContext } from './context/context.ts';
 import { HttpStream } from './context/http-stream.ts';
+import { sharedData } from './shared/shared-data.ts';
 import { TcpStream } from './context/tcp-stream.ts';
 
 export const DEFAULT_MAX_MEMORY_BYTES = 64 * 1024 * 1024;
@@ -263,6 +264,7 @@ export class Plugin implements PluginBinding {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    sharedData.release(this.vmId);
     const vm = this._vm;
     if (!vm.failed) vm.deleteRoot(this.root);
     if (this.root.deleted || vm.failed) vm.dropContext(this.root);
@@ -304,5 +306,7 @@ export async function loadPlugin(spec: PluginSpec, host: PluginHost, registry: V
   }
   const plugin = new Plugin(spec, compiled, host, registry);
   plugin.start();
+  // Shared data lives while some plugin with this vm_id does (restarts keep it).
+  sharedData.retain(plugin.vmId);
   return plugin;
 }

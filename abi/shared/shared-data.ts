@@ -30,6 +30,24 @@ export class SharedData {
   dropVm(vmId: string): void {
     this.byVm.delete(vmId);
   }
+
+  private readonly users = new Map<string, number>();
+
+  /** A plugin with this vm_id started. */
+  retain(vmId: string): void {
+    this.users.set(vmId, (this.users.get(vmId) ?? 0) + 1);
+  }
+
+  /** A plugin with this vm_id stopped; the last one takes the vm_id's data with it (Envoy). */
+  release(vmId: string): void {
+    const n = (this.users.get(vmId) ?? 1) - 1;
+    if (n > 0) {
+      this.users.set(vmId, n);
+      return;
+    }
+    this.users.delete(vmId);
+    this.byVm.delete(vmId);
+  }
 }
 
 /** The store every VM of this process uses. */

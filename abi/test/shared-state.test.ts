@@ -99,3 +99,23 @@ test('shared queues: register/resolve/enqueue/dequeue statuses, on_queue_ready t
   runOn(ss, 'dequeue', id + 1000);
   assert.equal(u32(send, 0x80), 1);
 });
+
+test('shared data of a vm_id lives while a plugin with that vm_id does, across restarts', async () => {
+  const vmId = uniqueVmId();
+  const registry = new VmRegistry();
+  const code = await compileWat(pluginWat(`${SD}(func (export "boom") unreachable)`));
+  const a = await loadPlugin({ name: 'a', vmId, code }, testHost(), registry);
+  const b = await loadPlugin({ name: 'b', vmId, code, vmConfig: 'other VM' }, testHost(), registry);
+  runOn(a.httpStream(new RecordingStream()), 'set', 0, 0);
+  runOn(a.httpStream(new RecordingStream()), 'boom');
+  a.restart();
+  runOn(a.httpStream(new RecordingStream()), 'get');
+  assert.equal(u32(a, 0x80), 0, 'kept across a VM restart');
+  a.stop();
+  runOn(b.httpStream(new RecordingStream()), 'get');
+  assert.equal(u32(b, 0x80), 0, 'b still holds the vm_id');
+  b.stop();
+  const c = await loadPlugin({ name: 'c', vmId, code }, testHost(), registry);
+  runOn(c.httpStream(new RecordingStream()), 'get');
+  assert.equal(u32(c, 0x80), 1, 'gone with the last plugin of the vm_id');
+});
