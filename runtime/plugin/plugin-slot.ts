@@ -56,8 +56,12 @@ export class PluginSlot {
     if (this.config.failStrategy === 'reload') this.scheduleReload();
   }
 
+  /** When the current VM started serving (a VM healthy for a while resets the backoff). */
+  private healthySince = Date.now();
+
   private scheduleReload(): void {
     if (this.closed || this.retiring || this.reloadTimer) return;
+    if (Date.now() - this.healthySince > RELOAD_BACKOFF_MAX_MS * 2) this.backoffMs = this.opts.backoffBaseMs ?? RELOAD_BACKOFF_BASE_MS;
     const delay = this.backoffMs;
     this.backoffMs = Math.min(this.backoffMs * 2, RELOAD_BACKOFF_MAX_MS);
     this.reloadTimer = setTimeout(() => {
@@ -65,6 +69,7 @@ export class PluginSlot {
       if (this.closed) return;
       try {
         this.plugin.restart();
+        this.healthySince = Date.now();
         this.watch();
         this.opts.log.info({ plugin: this.name, restarts: this.plugin.restarts }, 'plugin VM restarted');
       } catch (e) {
