@@ -8,8 +8,8 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
 import { eventually, firstStatus, gate, h2Request, httpRequest, json, rawExchange } from '../support/clients.ts';
-import { singleClusterConfig } from '../support/config.ts';
-import { startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
+import { proxyConfig, singleClusterConfig } from '../support/config.ts';
+import { startHttp1Upstream, startRawUpstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
 const TIMEOUT = { timeout: 15_000 };
 
@@ -212,4 +212,46 @@ test('maxHeaderBytes is configurable: a 20 KiB head passes with a 32 KiB limit, 
   const result = await rawExchange(port, `GET /forty HTTP/1.1\r\nHost: x\r\nX-Big: ${'d'.repeat(40 * 1024)}\r\n\r\n`);
   assert.equal(firstStatus(result.data), 431);
   assert.equal(upstream.requests.some((r) => r.url === '/forty'), false);
+});
+
+describe('bad upstream responses', () => {
+  const cleanup = cleanupList();
+  let port = 0;
+  let good: HttpUpstream;
+  const raw: Record<string, string> = {
+    'bad-status': 'HTTP/1.1 abc Nope\r\nContent-Length: 2\r\n\r\nok',
+    'cl-te': 'HTTP/1.1 200 OK\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\nX-Smuggled: yes\r\nContent-Length: 0\r\n\r\n',
+    'two-lengths': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 40\r\n\r\nokHTTP/1.1 200 OK\r\nX-Smuggled: yes\r\n\r\n',
+    'bad-header': 'HTTP/1.1 200 OK\r\nX-Bad\x01Name: v\r\nContent-Length: 2\r\n\r\nok',
+    'garbage': 'this is not http at all\r\n\r\n',
+  };
+  before(async () => {
+    good = await startHttp1Upstream();
+    cleanup.after(() => good.close());
+    const clusters: { name: string; endpoints: string[] }[] = [{ name: 'good', endpoints: [good.endpoint] }];
+    const routes: { name: string; match: Record<string, unknown>; cluster: string }[] = [];
+    for (const [name, bytes] of Object.entries(raw)) {
+      const upstream = await startRawUpstream(() => bytes);
+      cleanup.after(() => upstream.close());
+      clusters.push({ name, endpoints: [upstream.endpoint] });
+      routes.push({ name, match: { path: `/${name}` }, cluster: name });
+    }
+    routes.push({ name: 'good', match: { pathPrefix: '/' }, cluster: 'good' });
+    const remora = await startRemora(cleanup, proxyConfig({ routes, clusters }));
+    port = remora.ports.main!;
+  });
+  after(() => cleanup.run());
+
+  for (const name of Object.keys(raw)) {
+    test(`malformed upstream response (${name}) becomes a 502 with remora-proxy-error, nothing smuggled`, TIMEOUT, async () => {
+      const reply = await httpRequest(port, { path: `/${name}` });
+      assert.equal(reply.status, 502, `status ${reply.status}, body ${reply.body.toString('latin1')}`);
+      assert.ok(reply.headers['remora-proxy-error'], 'remora-proxy-error header expected');
+      assert.equal(reply.headers['x-smuggled'], undefined);
+      const next = await httpRequest(port, { path: '/fine' });
+      assert.equal(next.status, 200);
+      assert.equal(next.headers['x-smuggled'], undefined);
+      assert.equal(json<EchoReply>(next).url, '/fine');
+    });
+  }
 });

@@ -337,3 +337,45 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+export interface RawUpstream {
+  port: number;
+  endpoint: string;
+  /** Raw request bytes received per connection. */
+  received: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * An upstream that answers every connection with `reply(requestHead)` bytes once a request head
+ * arrived, then closes: for malformed or hostile responses node:http would refuse to produce.
+ */
+export async function startRawUpstream(reply: (head: string) => string | Buffer): Promise<RawUpstream> {
+  const received: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    const index = received.push('') - 1;
+    sockets.add(socket);
+    let answered = false;
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      received[index] += chunk;
+      if (!answered && received[index]!.includes('\r\n\r\n')) {
+        answered = true;
+        socket.end(reply(received[index]!));
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const port = await listen(server);
+  return {
+    port,
+    endpoint: `127.0.0.1:${port}`,
+    received,
+    close: () => new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
