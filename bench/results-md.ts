@@ -1,12 +1,24 @@
 // Renders one bench run as bench/RESULTS.md.
 import type { BenchRun } from './run.ts';
 import { CHECK_HEAD, checkRows, COST_LEGEND, markdownTable, TABLE_HEAD, tableRows, type Check } from './report.ts';
-import { othersPct } from './stats.ts';
+import { median, othersPct } from './stats.ts';
 
 export function resultsMarkdown(run: BenchRun, cs: Check[]): string {
   const m = run.machine;
   const o = run.options;
   const busyOthers = Math.max(0, ...run.results.flatMap((r) => r.samples.map(othersPct)));
+  // CPU 1's load per request: what the origin and wrk cost, measured on the proxied targets.
+  const proxied = run.results.filter((r) => r.kind !== 'nginx').flatMap((r) => r.samples);
+  const originUs = median(proxied.filter((s) => s.requests > 0).map((s) => (s.originCpuSec / s.requests) * 1e6));
+  const wrkUs = median(proxied.filter((s) => s.requests > 0 && s.wrkCpuSec > 0).map((s) => (s.wrkCpuSec / s.requests) * 1e6));
+  const loadSideCap = 1e6 / (originUs + wrkUs);
+  const placement = run.pinned
+    ? 'each target alone on CPU 0 (taskset); wrk and the origin together on CPU 1. The target gets one whole core, as nginx ' +
+      'with one worker does, and the load side (wrk + origin) never steals from it. Measured in this run, the origin costs ' +
+      `${originUs.toFixed(1)} µs and wrk ${wrkUs.toFixed(1)} µs of CPU per request, so CPU 1 saturates near ` +
+      `${Math.round(loadSideCap).toLocaleString('en-US')} req/s: far above the Node targets, but it can cap nginx proxy_pass ` +
+      'and nginx itself (their "target CPU" then stays under 100%).'
+    : 'unpinned (no taskset or --no-pin).';
   const lines = [
     '# Benchmark results',
     '',
@@ -24,7 +36,7 @@ export function resultsMarkdown(run: BenchRun, cs: Check[]): string {
     '',
     `- ${o.runs} run(s) of ${o.durationSec} s per target at ${o.conns.join(' and ')} keep-alive connections (wrk -t1 --latency), medians reported; ${o.warmupSec} s warm-up at 50 connections before each target's runs; repeats interleaved over targets.`,
     `- Origin: ${run.origin === 'nginx' ? 'nginx (worker_processes 1, master_process off, access_log off) answering a 35-byte body with `return 200`' : 'node:http fallback (nginx missing)'}. Every proxy forwards to it over keep-alive connections.`,
-    `- Placement: ${run.pinned ? 'each target alone on CPU 0 (taskset); wrk and the origin together on CPU 1. The target gets one whole core, as nginx with one worker does, and the load side (wrk + origin) never steals from it. The origin costs a few µs per request, so CPU 1 is not the limit for the proxies (see "target CPU": ~100% means the target is the bottleneck).' : 'unpinned (no taskset or --no-pin).'}`,
+    `- Placement: ${placement}`,
     '- RSS from /proc/<pid>/status VmRSS: idle 2 s after start (before any load), and the largest value right after a 50-connection run.',
     '- CPU/req: target CPU seconds (utime+stime from /proc/<pid>/stat) divided by requests served. "others CPU": busy CPU of the machine minus target, origin and wrk, in % of one core (highest run).',
     '- Plugin and access-log cost: µs per request = (1/rps_with − 1/rps_base)·1e6. At saturation the target spends 1/rps seconds of CPU per request, so the difference is the time the extra work adds to each request; divided by the number of plugins for the chain. The measured CPU/req difference is shown beside it as a cross-check.',
