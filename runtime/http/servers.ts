@@ -19,10 +19,13 @@ export interface HttpServers {
   readonly tls: http2.Http2SecureServer | undefined;
   /** Open HTTP/2 sessions (for GOAWAY on shutdown). */
   readonly sessions: Set<http2.ServerHttp2Session>;
+  /** HTTP/1.1-over-TLS sockets (for closing idle keep-alive connections on shutdown). */
+  readonly tlsH1Sockets: Set<TLSSocket>;
 }
 
 export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): HttpServers {
   const sessions = new Set<http2.ServerHttp2Session>();
+  const tlsH1Sockets = new Set<TLSSocket>();
   const h1 = http.createServer({
     maxHeaderSize: lc.maxHeaderBytes,
     keepAliveTimeout: lc.idleTimeoutMs,
@@ -71,13 +74,17 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
       facts.tlsVersion = socket.getProtocol() ?? undefined;
       facts.serverName = (socket as TLSSocket & { servername?: string | false }).servername || undefined;
       (socket as unknown as { [kConnectionFacts]: ConnectionFacts })[kConnectionFacts] = facts;
+      if (socket.alpnProtocol !== 'h2') {
+        tlsH1Sockets.add(socket);
+        socket.once('close', () => tlsH1Sockets.delete(socket));
+      }
     });
     tls.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       rt.log.debug({ err: err.message, listener: rt.name }, 'TLS handshake failed');
       socket.destroy();
     });
   }
-  return { h1, h2, tls, sessions };
+  return { h1, h2, tls, sessions, tlsH1Sockets };
 }
 
 function wireH2(

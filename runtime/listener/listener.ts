@@ -181,10 +181,11 @@ export class Listener {
   }
 
   private closeIdle(): void {
-    for (const servers of this.allServers) servers.h1.closeIdleConnections();
-    for (const s of this.h1Sockets) {
-      if ((s as net.Socket & { _httpMessage?: unknown })._httpMessage == null) s.destroy();
+    for (const servers of this.allServers) {
+      servers.h1.closeIdleConnections();
+      for (const s of servers.tlsH1Sockets) if (isIdleHttp1(s)) s.destroy();
     }
+    for (const s of this.h1Sockets) if (isIdleHttp1(s)) s.destroy();
   }
 
   /** Resolves when no connection is left. */
@@ -204,6 +205,11 @@ export class Listener {
     this.server.close();
     for (const s of this.sockets) s.destroy();
   }
+}
+
+/** An HTTP/1 connection between requests (node keeps the current response on `_httpMessage`). */
+function isIdleHttp1(socket: net.Socket): boolean {
+  return (socket as net.Socket & { _httpMessage?: unknown })._httpMessage == null;
 }
 
 function delay(ms: number): Promise<void> {
