@@ -74,7 +74,11 @@ test('/metrics reports requests by route/cluster/code, latency, in-flight, conne
 test('access log: one line per request with listener, route, cluster, status, duration, bytes and request id', TIMEOUT, async (t) => {
   const upstream = await startHttp1Upstream();
   t.after(() => upstream.close());
-  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint, { log: { accessLog: true } }));
+  const remora = await startRemora(t, proxyConfig({
+    routes: [{ name: 'default', match: { pathPrefix: '/logged' }, cluster: 'app' }],
+    clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
+    log: { accessLog: true },
+  }));
   const reply = await httpRequest(remora.ports.main!, { method: 'POST', path: '/logged', body: 'twelve bytes', headers: { 'x-request-id': 'access-log-id-1' } });
   assert.equal(reply.status, 200);
   const line = await remora.waitForLog((l) => JSON.stringify(l).includes('access-log-id-1'), 5000);
@@ -86,6 +90,12 @@ test('access log: one line per request with listener, route, cluster, status, du
   assert.equal(typeof line.duration === 'number' || typeof line.durationMs === 'number', true, `duration missing: ${text}`);
   assert.match(text, /"(bytes|bytesIn|bytesOut|bytesSent|bytesReceived|requestBytes|responseBytes)[A-Za-z]*":\d+/);
   assert.equal(remora.logs().filter((l) => JSON.stringify(l).includes('access-log-id-1')).length, 1, 'exactly one line per request');
+
+  // A proxy error is logged too, with its status and reason.
+  assert.equal((await httpRequest(remora.ports.main!, { path: '/unrouted', headers: { 'x-request-id': 'access-log-id-2' } })).status, 404);
+  const failed = await remora.waitForLog((l) => JSON.stringify(l).includes('access-log-id-2'), 5000);
+  assert.equal(failed.status, 404);
+  assert.ok(Object.values(failed).some((v) => typeof v === 'string' && /route/i.test(v)), `the reason is logged: ${JSON.stringify(failed)}`);
 });
 
 test('access log off: no per-request lines', TIMEOUT, async (t) => {

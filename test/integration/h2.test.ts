@@ -236,6 +236,27 @@ describe('h2c and gRPC through Remora', () => {
     assert.equal((await h2Request(session, { path: '/after-cancel' })).status, 200);
   });
 
+  test('h2 request whose DATA exceeds its content-length never reaches an http1 upstream with the extra bytes', TIMEOUT, async (t) => {
+    const seen: { complete: boolean; body: string }[] = [];
+    h1.handle('/cl-mismatch', (req, res) => {
+      let body = '';
+      req.setEncoding('latin1');
+      req.on('data', (c: string) => { body += c; });
+      req.on('close', () => seen.push({ complete: req.complete, body }));
+      req.on('end', () => res.end('took it'));
+    });
+    const session = connect(t);
+    const outcome = await h2Request(session, {
+      method: 'POST', path: '/cl-mismatch', headers: { 'content-length': '5' },
+      body: 'helloGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n',
+    }).then((reply) => ({ status: reply.status, body: reply.body.toString() }), () => ({ status: 0, body: '' }));
+    assert.notEqual(outcome.body, 'took it', `a body longer than its content-length must be refused (status ${outcome.status})`);
+    assert.equal(h1.requests.some((r) => r.url === '/smuggled'), false);
+    for (const request of seen) assert.doesNotMatch(request.body, /smuggled/);
+    const next = await h2Request(connect(t), { path: '/after-cl-mismatch' });
+    assert.equal(next.status, 200);
+  });
+
   test('gRPC unary call through Remora', TIMEOUT, async () => {
     const mark = grpcUpstream.calls.length;
     const metadata = new grpc.Metadata();

@@ -5,7 +5,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import { test } from 'node:test';
 import { startRemora } from '../support/remora.ts';
-import { h2Request, httpRequest, json } from '../support/clients.ts';
+import { h2Request, httpRequest, json, rawExchange } from '../support/clients.ts';
 import { singleClusterConfig } from '../support/config.ts';
 import { makeSelfSignedCert } from '../support/tls.ts';
 import { startHttp1Upstream, type EchoReply } from '../support/upstreams.ts';
@@ -64,5 +64,14 @@ test('TLS listener: HTTPS with ALPN http/1.1 and with h2 both reach the upstream
     assert.equal(json<EchoReply>(reply).headers['x-forwarded-proto'], 'http');
   });
 
-  assert.equal(upstream.requests.length, 3);
+  await t.test('a broken TLS handshake closes that connection and the listener keeps serving', async () => {
+    // A TLS record header announcing a ClientHello, followed by junk.
+    const junk = Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00, 0x00, 0x3c]), Buffer.alloc(60, 0xee)]);
+    const result = await rawExchange(port, junk, 5000);
+    assert.equal(result.closed, true);
+    const reply = await httpRequest(port, { path: '/after-bad-tls' });
+    assert.equal(reply.status, 200);
+  });
+
+  assert.equal(upstream.requests.length, 4);
 });
