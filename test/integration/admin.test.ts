@@ -57,6 +57,7 @@ test('/metrics reports requests by route/cluster/code, latency, in-flight, conne
 
   const metrics = await admin(remora.adminPort, '/metrics');
   assert.equal(metrics.status, 200);
+  assert.match(String(metrics.headers['content-type']), /^text\/plain/);
   const text = metrics.text;
   assert.equal(sample(text, 'remora_requests_total', { listener: 'main', route: 'api', cluster: 'app', code: '200' }), 4);
   assert.equal(sample(text, 'remora_requests_total', { listener: 'main', code: '404' }), 1);

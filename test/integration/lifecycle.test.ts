@@ -153,6 +153,43 @@ test('SIGHUP keeps an open WebSocket and an opaque TCP connection, and /config s
   assert.equal(tcp.received.length, 1, 'the same TCP connection carried both writes');
 });
 
+test('SIGHUP moving a cluster to new endpoints and switching the access log on takes effect', TIMEOUT, async (t) => {
+  const first = await startHttp1Upstream({ name: 'first' });
+  const second = await startHttp1Upstream({ name: 'second' });
+  t.after(() => first.close());
+  t.after(() => second.close());
+  const remora = await startRemora(t, singleClusterConfig(first.endpoint, { log: { accessLog: false } }));
+  const port = remora.ports.main!;
+  assert.equal((await httpRequest(port, { path: '/one' })).headers['x-upstream'], 'first');
+
+  remora.reload(singleClusterConfig(second.endpoint, { log: { accessLog: true } }));
+  await eventually(async () => {
+    assert.equal((await httpRequest(port, { path: '/probe' })).headers['x-upstream'], 'second');
+  }, 8000, 100);
+  const seenByFirst = first.requests.length;
+  for (let i = 0; i < 5; i++) {
+    const reply = await httpRequest(port, { path: `/after/${i}`, headers: { 'x-request-id': `reloaded-${i}` } });
+    assert.equal(reply.headers['x-upstream'], 'second');
+  }
+  assert.equal(first.requests.length, seenByFirst, 'the old endpoint gets no new requests');
+  await remora.waitForLog((l) => JSON.stringify(l).includes('reloaded-4'), 5000);
+});
+
+test('SIGTERM with only idle keep-alive connections exits 0 without waiting out a long grace period', { timeout: 15_000 }, async (t) => {
+  const upstream = await startHttp1Upstream();
+  t.after(() => upstream.close());
+  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint, { extra: { shutdownGracePeriod: '60s' } }));
+  const agent = new http.Agent({ keepAlive: true });
+  t.after(() => agent.destroy());
+  assert.equal((await httpRequest(remora.ports.main!, { path: '/idle-h1', agent })).status, 200);
+  const session = http2.connect(`http://127.0.0.1:${remora.ports.main}`);
+  session.on('error', () => {});
+  t.after(() => session.destroy());
+  assert.equal((await h2Request(session, { path: '/idle-h2' })).status, 200);
+  // Both connections are now idle; the test's 15 s timeout is far below the 60 s grace period.
+  assert.equal(await remora.stop('SIGTERM'), 0);
+});
+
 test('SIGHUP with a broken config logs the error and keeps serving with the old config', TIMEOUT, async (t) => {
   const upstream = await startHttp1Upstream();
   t.after(() => upstream.close());
