@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
 import { startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
+import http from 'node:http';
 import http2 from 'node:http2';
 import { h2Request, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
@@ -117,5 +118,30 @@ describe('proxy-runtime headers plugin', () => {
     } finally {
       session.close();
     }
+  });
+
+  test('trailers: the plugin reads, adds and replaces request and response trailers', async () => {
+    // A chunked request with a trailer; /trailers echoes what the upstream got and sends its own.
+    const reply = await new Promise<{ body: string; trailers: NodeJS.Dict<string> }>((resolve, reject) => {
+      const req = http.request({
+        host: '127.0.0.1', port, method: 'POST', path: '/trailers', agent: false,
+        headers: { 'transfer-encoding': 'chunked', trailer: 'x-client-trailer' },
+      }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => { body += d; });
+        res.on('end', () => resolve({ body, trailers: res.trailers }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.write('payload');
+      req.addTrailers({ 'x-client-trailer': 'abc' });
+      req.end();
+    });
+    const echo = JSON.parse(reply.body) as EchoReply;
+    assert.equal(echo.body, 'payload');
+    assert.equal(echo.trailers['x-client-trailer'], 'replaced:abc');
+    assert.equal(echo.trailers['x-trailer-count'], '1', 'the count argument is the number of request trailers');
+    assert.equal(reply.trailers['x-upstream-trailer'], 'replaced');
+    assert.equal(reply.trailers['x-plugin-trailer'], 'yes');
   });
 });
