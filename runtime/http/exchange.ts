@@ -581,6 +581,11 @@ function rawToH1List(raw: Array<Buffer | string>, draining: boolean): string[] {
 }
 
 function dropListed(flat: string[], connection: string): void {
+  // Common case: "keep-alive" or "close" lists nothing else to drop.
+  if (connection.length <= 10 && !connection.includes(',')) {
+    const c = connection.toLowerCase();
+    if (c === 'keep-alive' || c === 'close') return;
+  }
   for (const token of connection.split(',')) {
     const t = token.trim().toLowerCase();
     if (t === '' || t === 'close' || t === 'keep-alive') continue;
