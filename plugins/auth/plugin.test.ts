@@ -4,7 +4,11 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { loadPlugin, PluginStartError, type PluginHarness } from '@remora/sdk/harness';
+import { metricStore } from '../../abi/index.ts';
 import { buildPlugin, pluginWasmPath } from '../build.ts';
+
+/** A counter's value across the process (cells are shared by name, as in Remora): tests compare deltas. */
+const counter = (name: string) => Number([...metricStore.cells()].find((c) => c.name === name)?.value ?? 0);
 import { mintHs256, mintRs256, mintUnsigned, octJwk, nowSeconds } from './tokens.ts';
 
 const wasm = pluginWasmPath('auth');
@@ -29,8 +33,10 @@ before(async () => {
 const withAuth = (value: string, extra: Record<string, string> = {}) => ({ request: { headers: { authorization: value, ...extra } } });
 
 test('no credential: 401 with a Bearer challenge, the upstream is not called', async () => {
+  const deniedBefore = counter('auth_denied_total');
   const s = await h.request();
   assert.equal(s.response.status, 401);
+  assert.equal(counter('auth_denied_total'), deniedBefore + 1);
   assert.equal(s.upstreamRequest, undefined);
   assert.equal(s.response.headers.get('www-authenticate'), 'Bearer realm="shop"');
   assert.deepEqual(JSON.parse(s.response.body.toString()), { error: 'unauthorized', error_description: 'no credentials' });
@@ -104,6 +110,7 @@ test('external check: request headers go to the cluster; 2xx continues with copi
 
 test('external check: a denial is forwarded to the client; no answer gives statusOnError', async () => {
   const ext = await loadPlugin(wasm, { config: { external: { cluster: 'authz', statusOnError: 503 } } });
+  const [denied0, failures0] = [counter('auth_denied_total'), counter('auth_check_failures_total')];
   const denied = ext.stream({ request: { headers: { authorization: 'Bearer x' } } });
   const d = denied.run();
   await new Promise((r) => setImmediate(r));
@@ -120,6 +127,18 @@ test('external check: a denial is forwarded to the client; no answer gives statu
   await new Promise((r) => setImmediate(r));
   ext.httpCalls[1]!.fail();
   assert.equal((await f).response.status, 503);
+  assert.equal(counter('auth_denied_total'), denied0 + 1);
+  assert.equal(counter('auth_check_failures_total'), failures0 + 1);
+});
+
+test('an unknown check cluster answers statusOnError at once and counts a check failure', async () => {
+  const ext = await loadPlugin(wasm, { clusters: ['other'], config: { external: { cluster: 'authz', statusOnError: 500 } } });
+  const failures0 = counter('auth_check_failures_total');
+  const s = await ext.request();
+  assert.equal(s.response.status, 500);
+  assert.equal(ext.httpCalls.length, 0);
+  assert.equal(counter('auth_check_failures_total'), failures0 + 1);
+  assert.ok(ext.messages('error').some((m) => m.includes('external check to cluster authz could not be sent')));
 });
 
 test('an invalid configuration stops the plugin with the field path in its log', async () => {

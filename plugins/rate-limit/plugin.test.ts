@@ -3,7 +3,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadPlugin, PluginStartError, type PluginHarness } from '@remora/sdk/harness';
+import { metricStore } from '../../abi/index.ts';
 import { buildPlugin, pluginWasmPath } from '../build.ts';
+
+/** A counter's value across the process (cells are shared by name, as in Remora): tests compare deltas. */
+const counter = (name: string) => Number([...metricStore.cells()].find((c) => c.name === name)?.value ?? 0);
 
 const wasm = pluginWasmPath('rate-limit');
 let vmCounter = 0;
@@ -21,6 +25,7 @@ async function statuses(h: PluginHarness, n: number, request: Parameters<PluginH
 
 test('burst requests pass with ratelimit-* headers, then 429 with retry-after', async () => {
   const h = await loadPlugin(wasm, { vmId: freshVmId(), config: { limit: { requestsPerUnit: 1, unit: 'minute', burst: 3 } } });
+  const overLimit0 = counter('ratelimit_over_limit_total');
   const first = await h.request();
   assert.equal(first.response.status, 200);
   assert.equal(first.response.headers.get('ratelimit-limit'), '3');
@@ -34,6 +39,7 @@ test('burst requests pass with ratelimit-* headers, then 429 with retry-after', 
   assert.equal(refused.localReply?.headers.get('ratelimit-limit'), '3');
   const retry = Number(refused.localReply?.headers.get('retry-after'));
   assert.ok(retry >= 1 && retry <= 60, `retry-after ${retry}`);
+  assert.equal(counter('ratelimit_over_limit_total'), overLimit0 + 2);
 });
 
 test('clients are keyed by address (port ignored), by header, or by identity with the address as fallback', async () => {

@@ -4,7 +4,7 @@
 // forwarded upstream as request headers. The decision itself lives in policy.ts.
 import {
   RootContext, HttpContext, BaseContext, HttpCallResponse, Action, Header, registerRoot, request,
-  sendLocalReply, httpCall, currentTimeNanos, log, WasmResult,
+  sendLocalReply, httpCall, currentTimeNanos, log, WasmResult, Counter,
 } from '@remora/sdk/assembly';
 import { parseAuthConfig, AuthConfig, ExternalConfig } from './config';
 import { decide, AuthDecision, HeaderEdit, RequestInfo, ALLOW, ASK_EXTERNAL } from './policy';
@@ -12,6 +12,10 @@ export * from '@remora/sdk/assembly/exports';
 
 class AuthRoot extends RootContext {
   config: AuthConfig = new AuthConfig();
+  /** Requests refused (401/403, locally or by the external check). */
+  denied: Counter = new Counter('auth_denied_total');
+  /** External checks that got no answer (not sent, reset, timed out): answered with statusOnError. */
+  checkFailures: Counter = new Counter('auth_check_failures_total');
 
   onConfigure(configuration: string): bool {
     const parsed = parseAuthConfig(configuration);
@@ -82,6 +86,7 @@ class AuthStream extends HttpContext {
       return this.askExternal(config.external!);
     }
     log.debug('auth: ' + d.status.toString() + ' ' + d.description);
+    (this.root as AuthRoot).denied.increment();
     refuse(d);
     return Action.Pause;
   }
@@ -103,6 +108,7 @@ class AuthStream extends HttpContext {
     });
     if (status != WasmResult.Ok) {
       log.error('auth: external check to cluster ' + ext.cluster + ' could not be sent (status ' + (<i32>status).toString() + ')');
+      (this.root as AuthRoot).checkFailures.increment();
       sendLocalReply(ext.statusOnError, '', [], -1, 'auth_check_failed');
       return Action.Pause;
     }
@@ -123,9 +129,11 @@ class AuthStream extends HttpContext {
     }
     if (status == 0) {
       log.warn('auth: external check to cluster ' + ext.cluster + ' failed without a response');
+      (this.root as AuthRoot).checkFailures.increment();
       sendLocalReply(ext.statusOnError, '', [], -1, 'auth_check_failed');
       return;
     }
+    (this.root as AuthRoot).denied.increment();
     // Forward the service's verdict (status, selected headers, body), as Envoy's ext_authz does.
     const headers = new Array<Header>();
     for (let i = 0; i < ext.clientHeaders.length; i++) {

@@ -3,7 +3,7 @@
 // with retry-after and ratelimit-* headers; allowed responses carry ratelimit-* too.
 import {
   RootContext, HttpContext, Action, WasmResult, Header, registerRoot, request, response, sendLocalReply,
-  SharedData, getPropertyString, currentTimeNanos, log,
+  SharedData, getPropertyString, currentTimeNanos, log, Counter,
 } from '@remora/sdk/assembly';
 import { parseRateLimitConfig, RateLimitConfig, RouteLimit, KEY_ADDRESS } from './config';
 import { take, decodeState, encodeState, BucketState, Verdict } from './bucket';
@@ -15,6 +15,8 @@ const MAX_CAS_ATTEMPTS = 32;
 
 class RateLimitRoot extends RootContext {
   config: RateLimitConfig = new RateLimitConfig();
+  /** Requests refused with 429 (only refusals are counted: no host call on the allowed path). */
+  overLimit: Counter = new Counter('ratelimit_over_limit_total');
 
   onConfigure(configuration: string): bool {
     const parsed = parseRateLimitConfig(configuration);
@@ -88,6 +90,7 @@ class RateLimitStream extends HttpContext {
     const verdict = spend(key, limit);
     if (verdict === null) return Action.Continue;
     if (!verdict.allowed) {
+      (this.root as RateLimitRoot).overLimit.increment();
       const headers = limitHeaders(limit, verdict);
       headers.push(new Header('retry-after', verdict.retryAfterSeconds.toString()));
       headers.push(new Header('content-type', 'text/plain'));
