@@ -348,6 +348,8 @@ describe('HTTP/1.1 malformed input', () => {
     assert.match(reply, /remora-proxy-error: request headers too large/);
     const ok = await request(`${p.url()}/fine`);
     assert.equal(ok.status, 200);
+    // accessLog is off in this config: no access lines.
+    assert.equal(p.records.filter((r) => r.msg === 'access').length, 0);
   });
 
   it('answers 400 to a malformed request line', async () => {
