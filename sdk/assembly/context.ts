@@ -1,7 +1,7 @@
 // Root and HTTP contexts, their registry, and HTTP callouts owned by them.
 // Model (as in Envoy): one VM -> one RootContext per configured plugin -> one HttpContext per request.
-import { proxy_http_call, proxy_set_effective_context, proxy_set_tick_period_milliseconds, proxy_done, proxy_continue_stream } from "./imports";
-import { Action, BufferType, MapType, StreamType, WasmResult } from "./enums";
+import { proxy_http_call, proxy_set_effective_context, proxy_set_tick_period_milliseconds, proxy_done, proxy_continue_stream, proxy_close_stream } from "./imports";
+import { Action, BufferType, MapType, PeerType, StreamType, WasmResult } from "./enums";
 import { Header, OUT_VALUE, utf8, ptrOf, serializePairs, decimal } from "./memory";
 import { Body, HeaderMap } from "./http";
 import { log } from "./log";
@@ -42,6 +42,15 @@ export class RootContext extends BaseContext {
   /** Creates the context for a new HTTP stream. Override to return your HttpContext subclass. */
   newHttpContext(id: u32): HttpContext {
     return new HttpContext(id, this);
+  }
+
+  /**
+   * Creates the context for a new TCP connection (network plugin). The host announces every stream the
+   * same way, so the SDK first makes an HttpContext and swaps in this one when the connection callback
+   * arrives. Default null: connections pass through untouched.
+   */
+  newTcpContext(id: u32): TcpContext | null {
+    return null;
   }
 
   /** The plugin is being removed. Return false to finish later with `this.done()`. */
@@ -88,6 +97,35 @@ export class HttpContext extends BaseContext {
   /** Makes this stream the target of the global request/response/sendLocalReply APIs (e.g. from onTick). */
   activate(): WasmResult {
     return <WasmResult>proxy_set_effective_context(this.id);
+  }
+}
+
+/** One TCP connection through a network plugin. Return Action.Continue or Action.Pause (hold the data). */
+export class TcpContext extends BaseContext {
+  constructor(id: u32, public readonly root: RootContext) {
+    super(id);
+  }
+
+  onNewConnection(): Action { return Action.Continue; }
+  /** `size` = bytes available in `downstream.data` (grows while paused). */
+  onDownstreamData(size: u32, endOfStream: bool): Action { return Action.Continue; }
+  onUpstreamData(size: u32, endOfStream: bool): Action { return Action.Continue; }
+  onDownstreamClose(peer: PeerType): void {}
+  onUpstreamClose(peer: PeerType): void {}
+  onDone(): void {}
+  onLog(): void {}
+  onDelete(): void {}
+
+  /** Resumes reading from the client after Action.Pause. */
+  resumeDownstream(): WasmResult {
+    proxy_set_effective_context(this.id);
+    return <WasmResult>proxy_continue_stream(<u32>StreamType.Downstream);
+  }
+
+  /** Closes the client (Downstream) or upstream (Upstream) connection after flushing. */
+  close(side: StreamType = StreamType.Downstream): WasmResult {
+    proxy_set_effective_context(this.id);
+    return <WasmResult>proxy_close_stream(<u32>side);
   }
 }
 

@@ -72,3 +72,10 @@ export enum MetricType {
   Gauge = 1,
   Histogram = 2,
 }
+
+/** Which side closed a TCP connection. */
+export enum PeerType {
+  Unknown = 0,
+  Local = 1,
+  Remote = 2,
+}

@@ -1,13 +1,13 @@
 // The proxy-wasm 0.2.1 callbacks the host calls. A plugin's entry file re-exports this module:
 //   export * from "@remora/sdk/assembly/exports";
 // Each callback finds the context by id and calls the author's overridable method.
-import { Action, BufferType } from "./enums";
+import { Action, BufferType, PeerType } from "./enums";
 import { allocateForHost, fromUtf8, decimal } from "./memory";
 import { Body } from "./http";
 import { log } from "./log";
 import { getPropertyString } from "./properties";
 import {
-  BaseContext, RootContext, HttpContext, HttpCallResponse, contexts, findRootFactory, setCurrentContext,
+  BaseContext, RootContext, HttpContext, TcpContext, HttpCallResponse, contexts, findRootFactory, setCurrentContext,
 } from "./context";
 import "./abort";
 
@@ -171,20 +171,20 @@ export function proxy_on_response_trailers(contextId: u32, trailerCount: u32): A
 }
 
 export function proxy_on_log(contextId: u32): void {
-  const s = stream(contextId);
-  if (s !== null) s.onLog();
+  const c = find(contextId);
+  setCurrentContext(c);
+  if (c instanceof HttpContext) changetype<HttpContext>(c).onLog();
+  else if (c instanceof TcpContext) changetype<TcpContext>(c).onLog();
   afterCallback();
 }
 
 export function proxy_on_done(contextId: u32): bool {
   let finished = true;
-  const s = stream(contextId);
-  if (s !== null) {
-    s.onDone();
-  } else {
-    const r = root(contextId);
-    if (r !== null) finished = r.onDone();
-  }
+  const c = find(contextId);
+  setCurrentContext(c);
+  if (c instanceof HttpContext) changetype<HttpContext>(c).onDone();
+  else if (c instanceof TcpContext) changetype<TcpContext>(c).onDone();
+  else if (c instanceof RootContext) finished = changetype<RootContext>(c).onDone();
   afterCallback();
   return finished;
 }
@@ -194,9 +194,64 @@ export function proxy_on_delete(contextId: u32): void {
   if (c !== null) {
     setCurrentContext(c);
     if (c instanceof HttpContext) changetype<HttpContext>(c).onDelete();
+    else if (c instanceof TcpContext) changetype<TcpContext>(c).onDelete();
     else if (c instanceof RootContext) changetype<RootContext>(c).onDelete();
     contexts.delete(contextId);
   }
   setCurrentContext(null);
+  afterCallback();
+}
+
+// ---- TCP (network plugins) -----------------------------------------------------------------
+
+/** The TCP context `contextId`, made current; null for unknown ids or HTTP streams. */
+function connection(contextId: u32): TcpContext | null {
+  const c = find(contextId);
+  if (!(c instanceof TcpContext)) return null;
+  setCurrentContext(c);
+  return changetype<TcpContext>(c);
+}
+
+export function proxy_on_new_connection(contextId: u32): Action {
+  let action = Action.Continue;
+  const c = find(contextId);
+  if (c instanceof HttpContext) {
+    // Streams are announced alike; this one is a connection: the root decides how to handle it.
+    const tcp = changetype<HttpContext>(c).root.newTcpContext(contextId);
+    if (tcp !== null) {
+      contexts.set(contextId, tcp);
+      setCurrentContext(tcp);
+      action = tcp.onNewConnection();
+    } else {
+      contexts.delete(contextId);
+    }
+  }
+  afterCallback();
+  return action;
+}
+
+export function proxy_on_downstream_data(contextId: u32, dataSize: u32, endOfStream: u32): Action {
+  const t = connection(contextId);
+  const action = t === null ? Action.Continue : t.onDownstreamData(dataSize, endOfStream != 0);
+  afterCallback();
+  return action;
+}
+
+export function proxy_on_upstream_data(contextId: u32, dataSize: u32, endOfStream: u32): Action {
+  const t = connection(contextId);
+  const action = t === null ? Action.Continue : t.onUpstreamData(dataSize, endOfStream != 0);
+  afterCallback();
+  return action;
+}
+
+export function proxy_on_downstream_connection_close(contextId: u32, peer: u32): void {
+  const t = connection(contextId);
+  if (t !== null) t.onDownstreamClose(<PeerType>peer);
+  afterCallback();
+}
+
+export function proxy_on_upstream_connection_close(contextId: u32, peer: u32): void {
+  const t = connection(contextId);
+  if (t !== null) t.onUpstreamClose(<PeerType>peer);
   afterCallback();
 }

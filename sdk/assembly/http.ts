@@ -153,3 +153,16 @@ export function continueResponse(): WasmResult {
 export function closeStream(streamType: StreamType = StreamType.HttpRequest): WasmResult {
   return <WasmResult>proxy_close_stream(<u32>streamType);
 }
+
+/** One direction of a TCP connection: `downstream.data.text()`, `upstream.data.set(bytes)`. */
+export class TcpDirection {
+  readonly data: Body;
+  constructor(buffer: BufferType) {
+    this.data = new Body(buffer);
+  }
+}
+
+/** Bytes from the client, in TCP callbacks. */
+export const downstream = new TcpDirection(BufferType.DownstreamData);
+/** Bytes from the upstream, in TCP callbacks. */
+export const upstream = new TcpDirection(BufferType.UpstreamData);

@@ -25,14 +25,15 @@
 // `env.abort`, which neither Envoy nor Remora provide; with another runtime than `minimal` the SDK's
 // collection at callback ends is skipped (incremental collects on its own, at a size/speed cost).
 
-export { WasmResult, Action, LogLevel, BufferType, MapType, StreamType, MetricType } from "./enums";
+export { WasmResult, Action, LogLevel, BufferType, MapType, StreamType, MetricType, PeerType } from "./enums";
 export { Header } from "./memory";
 export { log } from "./log";
 export {
   HeaderMap, Body, HttpMessage, request, response, sendLocalReply, continueRequest, continueResponse, closeStream,
+  TcpDirection, downstream, upstream,
 } from "./http";
 export {
-  BaseContext, RootContext, HttpContext, RootFactory, registerRoot, setTickPeriod,
+  BaseContext, RootContext, HttpContext, TcpContext, RootFactory, registerRoot, setTickPeriod,
   HttpCallResponse, HttpCallCallback, httpCall, pendingHttpCalls,
 } from "./context";
 export { SharedData, SharedValue, SharedQueue } from "./shared";

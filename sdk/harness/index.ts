@@ -10,6 +10,8 @@ export { loadPlugin, PluginHarness, PluginStartError, HttpCallRecord } from './p
 export type { LoadOptions, LogEntry, LogLevelName, MetricValue } from './plugin-harness.ts';
 export { HarnessStream } from './stream.ts';
 export type { StreamOptions, RequestInit, ResponseInit, UpstreamRequest, LocalReplyView, ActionName } from './stream.ts';
+export { HarnessConnection } from './connection.ts';
+export type { ConnectionOptions } from './connection.ts';
 export { HeaderView } from './headers.ts';
 export type { HeadersInit, BodyInit } from './headers.ts';
 export { compilePlugin, PLUGIN_ASC_FLAGS } from '../cli/compile.ts';

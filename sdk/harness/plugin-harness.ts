@@ -9,6 +9,7 @@ import {
 } from '../../abi/index.ts';
 import { HeaderView, bodyChunks, fromRawPairs, toRawPairs, type BodyInit, type HeadersInit } from './headers.ts';
 import { HarnessStream, type StreamOptions } from './stream.ts';
+import { HarnessConnection, type ConnectionOptions } from './connection.ts';
 
 export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'critical';
 const LEVELS: LogLevelName[] = ['trace', 'debug', 'info', 'warn', 'error', 'critical'];
@@ -124,6 +125,12 @@ export class PluginHarness {
   stream(opts: StreamOptions = {}): HarnessStream {
     if (!this.plugin.usable()) throw new Error(`plugin ${this.plugin.name} is not usable: ${this.failure ?? 'stopped'}`);
     return new HarnessStream((host) => this.plugin.httpStream(host), opts, () => this.quiesce());
+  }
+
+  /** A new TCP connection through the plugin as a network filter (call `open()` first). */
+  connection(opts: ConnectionOptions = {}): HarnessConnection {
+    if (!this.plugin.usable()) throw new Error(`plugin ${this.plugin.name} is not usable: ${this.failure ?? 'stopped'}`);
+    return new HarnessConnection((host) => this.plugin.tcpStream(host), opts, () => this.quiesce());
   }
 
   /** Shorthand: a stream run to completion. */

@@ -65,6 +65,11 @@ const EXPORTS: Record<string, string> = {
   proxy_on_log: `${i32(1)} -> `,
   proxy_on_done: `${i32(1)} -> i32`,
   proxy_on_delete: `${i32(1)} -> `,
+  proxy_on_new_connection: `${i32(1)} -> i32`,
+  proxy_on_downstream_data: `${i32(3)} -> i32`,
+  proxy_on_upstream_data: `${i32(3)} -> i32`,
+  proxy_on_downstream_connection_close: `${i32(2)} -> `,
+  proxy_on_upstream_connection_close: `${i32(2)} -> `,
 };
 
 interface Surface {

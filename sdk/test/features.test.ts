@@ -220,6 +220,30 @@ describe('SDK through the harness', () => {
     assert.equal(s.finished, true);
   });
 
+  it('filters a TCP connection: holds partial lines, rewrites both directions, closes on request', async () => {
+    const h = await load();
+    const c = h.connection();
+    assert.equal(c.open(), 'continue');
+    assert.equal(c.fromClient('hel'), 'stop');
+    assert.equal(c.toUpstream.length, 0);
+    assert.equal(c.fromClient('lo\n'), 'continue');
+    assert.equal(c.toUpstream.toString(), 'HELLO\n');
+    assert.equal(c.fromUpstream('hi'), 'continue');
+    assert.equal(c.toClient.toString(), '> hi');
+    assert.equal(c.fromClient('quit\n'), 'stop');
+    assert.deepEqual(c.closed, [2]);
+    c.clientClosed();
+    c.upstreamClosed();
+    c.finish();
+    assert.ok(h.messages('info').includes('features: client closed, peer 2'));
+    assert.ok(h.messages('info').includes('features: upstream closed, peer 0'));
+    assert.ok(h.messages('info').includes('features: connection done'));
+    assert.ok(h.metric('sdk_test_connections_total')!.value >= 1);
+    // HTTP streams of the same plugin are unaffected.
+    const s = await h.request({ request: { headers: { ':path': '/headers' } } });
+    assert.equal(s.upstreamRequest!.headers.get('x-greeting'), 'hi there');
+  });
+
   it('defines counters, gauges and histograms', async () => {
     const h = await load();
     // Metrics are process-wide cells (as Envoy's stats): measure the difference.

@@ -1,7 +1,7 @@
 // A plugin that exercises every SDK API, one request path per feature; sdk/test/*.test.ts drive it
 // through the harness. Configuration: { "greeting": string, "tickMs": number, "queue": string }.
 import {
-  RootContext, HttpContext, BaseContext, Action, WasmResult, Header, HttpCallResponse, Json, JsonValue,
+  RootContext, HttpContext, TcpContext, BaseContext, StreamType, PeerType, downstream, upstream, Action, WasmResult, Header, HttpCallResponse, Json, JsonValue,
   registerRoot, request, response, sendLocalReply, closeStream, httpCall, setTickPeriod, log, SharedData, SharedQueue,
   Counter, Gauge, Histogram, getProperty, getPropertyString, getPropertyInt64, getPropertyBool, decodeMap,
   setProperty, currentTimeNanos, pendingHttpCalls,
@@ -65,6 +65,48 @@ class FeaturesRoot extends RootContext {
 
   newHttpContext(id: u32): HttpContext {
     return new Features(id, this);
+  }
+
+  newTcpContext(id: u32): TcpContext | null {
+    return new LineFilter(id, this);
+  }
+}
+
+const connections = new Counter("sdk_test_connections_total");
+
+/** TCP: forwards client lines upper-cased (holding partial lines), prefixes upstream data, closes on "quit". */
+class LineFilter extends TcpContext {
+  onNewConnection(): Action {
+    connections.increment();
+    return Action.Continue;
+  }
+
+  onDownstreamData(size: u32, endOfStream: bool): Action {
+    const text = downstream.data.text();
+    if (text.includes("quit")) {
+      this.close(StreamType.Downstream);
+      return Action.Pause;
+    }
+    if (!endOfStream && !text.endsWith("\n")) return Action.Pause; // wait for the rest of the line
+    downstream.data.setText(text.toUpperCase());
+    return Action.Continue;
+  }
+
+  onUpstreamData(size: u32, endOfStream: bool): Action {
+    upstream.data.prepend(String.UTF8.encode("> "));
+    return Action.Continue;
+  }
+
+  onDownstreamClose(peer: PeerType): void {
+    log.info("features: client closed, peer " + (<i32>peer).toString());
+  }
+
+  onUpstreamClose(peer: PeerType): void {
+    log.info("features: upstream closed, peer " + (<i32>peer).toString());
+  }
+
+  onDone(): void {
+    log.info("features: connection done");
   }
 }
 
