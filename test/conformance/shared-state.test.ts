@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupList, startRemora } from '../support/remora.ts';
-import { startHttp1Upstream } from '../support/upstreams.ts';
+import { startHttp1Upstream, type HttpUpstream } from '../support/upstreams.ts';
 import { admin, eventually, httpRequest } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
 import { header, plugin, pluginState, sample } from './support.ts';
@@ -13,10 +13,21 @@ describe('proxy-runtime shared state plugins', () => {
   const cleanup = cleanupList();
   let port: number;
   let adminPort: number;
+  let tokens: HttpUpstream;
 
   before(async () => {
     const upstream = await startHttp1Upstream({ name: 'app' });
     cleanup.after(() => upstream.close());
+    let issued = 0;
+    tokens = await startHttp1Upstream({
+      name: 'tokens',
+      handler: (req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end(`tok-${++issued}`);
+      },
+    });
+    cleanup.after(() => tokens.close());
     const route = (name: string, prefix: string, plugins: string[]) =>
       ({ name, match: { pathPrefix: prefix }, cluster: 'app', plugins });
     const remora = await startRemora(cleanup, proxyConfig({
@@ -29,9 +40,10 @@ describe('proxy-runtime shared state plugins', () => {
         route('one-vm-consumer', '/one-vm-consumer', ['one-vm-consumer']),
         { ...route('one-vm-producer', '/', ['one-vm-producer']), match: { pathPrefix: '/', headers: { 'x-vm': 'one' } } },
         route('ticks', '/ticks', ['ticker']),
+        route('tick-token', '/tick-token', ['ticker-token']),
         route('producer', '/', ['queue-producer']),
       ],
-      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
+      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }, { name: 'tokens', endpoints: [tokens.endpoint] }],
       extra: {
         plugins: [
           // Same vmId, different vmConfig: two VMs that must see one store.
@@ -45,6 +57,7 @@ describe('proxy-runtime shared state plugins', () => {
           plugin({ name: 'one-vm-consumer', fixture: 'queue', rootId: 'queue_consumer', vmId: 'one-vm' }),
           plugin({ name: 'one-vm-producer', fixture: 'queue', rootId: 'queue_producer', vmId: 'one-vm' }),
           plugin({ name: 'ticker', fixture: 'tick', rootId: 'ticker', config: '20', vmId: 'ticks' }),
+          plugin({ name: 'ticker-token', fixture: 'tick', rootId: 'ticker', config: '20,tokens', vmId: 'tick-token' }),
         ],
       },
     }));
@@ -124,5 +137,16 @@ describe('proxy-runtime shared state plugins', () => {
     });
     const metrics = await admin(adminPort, '/metrics');
     assert.ok(sample(metrics.text, 'conformance_ticks') >= seen);
+  });
+
+  test('on_tick can call a cluster from the root context and keep what it answers', async () => {
+    await eventually(async () => {
+      const reply = await httpRequest(port, { path: '/tick-token' });
+      assert.match(String(header(reply.headers, 'x-tick-token')), /^tok-[1-9]\d*$/);
+    });
+    const call = tokens.requests[0]!;
+    assert.equal(call.method, 'GET');
+    assert.equal(call.url, '/token');
+    assert.equal(call.headers.host, 'token.conformance');
   });
 });
