@@ -1,5 +1,5 @@
 // Watches a target's RSS across repeated load rounds: a leak shows as growth that does not level off.
-//   node bench/soak.ts [--target remora-1plugin] [--rounds 6] [--duration 5] [--conns 50]
+//   node bench/soak.ts [--target remora-1plugin] [--rounds 6] [--duration 5] [--conns 50] [--node-flags "--import x.mjs"]
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -35,7 +35,8 @@ const pin = tools.taskset;
 const tmp = mkdtempSync(join(tmpdir(), 'remora-soak-'));
 mkdirSync(join(tmp, 'origin'));
 const origin = await startNginx(join(tmp, 'origin'), await freePort(), { kind: 'origin' }, pin ? '1' : undefined);
-const env: StartEnv = { root, node: process.execPath, tmp, originPort: origin.port, cpu: pin ? '0' : undefined, freePort };
+const nodeFlags = arg('--node-flags', '').split(' ').filter(Boolean);
+const env: StartEnv = { root, node: process.execPath, tmp, originPort: origin.port, cpu: pin ? '0' : undefined, nodeFlags, freePort };
 const t = await target.start(env);
 const mb = (b: number | undefined) => `${((b ?? 0) / 2 ** 20).toFixed(1)} MB`;
 console.log(`${id}: idle RSS ${mb(rssBytes(t.pid))}`);
@@ -49,4 +50,5 @@ for (let r = 1; r <= rounds; r++) {
 }
 await stopProcess(t.child);
 await stopProcess(origin.child);
-rmSync(tmp, { recursive: true, force: true });
+if (nodeFlags.length > 0) console.log(`target log: ${join(tmp, id)}`);
+if (nodeFlags.length === 0) rmSync(tmp, { recursive: true, force: true });

@@ -1,0 +1,75 @@
+// A/B comparison of one bench target between two checkouts of Remora (e.g. the main tree and a
+// copy with a proposed change), measured interleaved so that machine noise hits both alike.
+// Reports req/s and CPU time per request for each.
+//   node bench/ab.ts --b /tmp/remora-exp [--a /work/main] [--target remora] [--rounds 4] [--duration 5] [--conns 50]
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { allTargets } from './catalog.ts';
+import { detectTools, missingToolsAdvice } from './machine.ts';
+import { startNginx } from './nginx.ts';
+import { cpuSeconds, freePort, stopProcess } from './proc.ts';
+import { median } from './stats.ts';
+import type { RunningTarget, StartEnv } from './targets.ts';
+import { runWrk } from './wrk.ts';
+
+const here = join(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name: string, dflt?: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1]! : dflt;
+};
+const rootB = arg('--b');
+if (!rootB) {
+  console.error('usage: node bench/ab.ts --b DIR [--a DIR] [--target remora] [--rounds 4] [--duration 5] [--conns 50]');
+  process.exit(2);
+}
+const roots = { a: resolve(arg('--a', here)!), b: resolve(rootB) };
+const id = arg('--target', 'remora')!;
+const rounds = Number(arg('--rounds', '4'));
+const duration = Number(arg('--duration', '5'));
+const conns = Number(arg('--conns', '50'));
+
+const tools = detectTools();
+if (!tools.wrk || !tools.nginx) {
+  for (const l of missingToolsAdvice(tools)) console.error(l);
+  process.exit(1);
+}
+const target = (await allTargets(here, true, (t) => t === id)).find((t) => t.id === id);
+if (!target || 'skipped' in target) {
+  console.error(target ? `${id} skipped: ${target.skipped}` : `unknown --target ${id}`);
+  process.exit(2);
+}
+const pin = tools.taskset;
+const tmp = mkdtempSync(join(tmpdir(), 'remora-ab-'));
+mkdirSync(join(tmp, 'origin'));
+const origin = await startNginx(join(tmp, 'origin'), await freePort(), { kind: 'origin' }, pin ? '1' : undefined);
+const running: Record<'a' | 'b', RunningTarget> = {} as never;
+for (const side of ['a', 'b'] as const) {
+  const dir = join(tmp, side);
+  mkdirSync(dir);
+  const env: StartEnv = { root: roots[side], node: process.execPath, tmp: dir, originPort: origin.port, cpu: pin ? '0' : undefined, freePort };
+  running[side] = await target.start(env);
+}
+const results: Record<'a' | 'b', { rps: number[]; cpuUs: number[] }> = { a: { rps: [], cpuUs: [] }, b: { rps: [], cpuUs: [] } };
+for (let r = 0; r < rounds; r++) {
+  for (const side of r % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
+    const t = running[side];
+    const url = `http://127.0.0.1:${t.port}/`;
+    await runWrk({ url, connections: conns, durationSec: 1, headers: target.headers, cpu: pin ? '1' : undefined });
+    const c0 = cpuSeconds(t.pid) ?? 0;
+    const res = await runWrk({ url, connections: conns, durationSec: duration, headers: target.headers, cpu: pin ? '1' : undefined });
+    const cpu = (cpuSeconds(t.pid) ?? c0) - c0;
+    results[side].rps.push(res.requestsPerSec);
+    results[side].cpuUs.push((cpu / res.requests) * 1e6);
+    console.log(`round ${r + 1} ${side}: ${Math.round(res.requestsPerSec)} req/s, ${((cpu / res.requests) * 1e6).toFixed(1)} µs CPU/request, target CPU ${((cpu / duration) * 100).toFixed(0)}%`);
+  }
+}
+for (const side of ['a', 'b'] as const) {
+  console.log(`${side} (${roots[side]}): median ${Math.round(median(results[side].rps))} req/s, ${median(results[side].cpuUs).toFixed(1)} µs CPU/request`);
+  await stopProcess(running[side].child);
+}
+const ratio = median(results.a.cpuUs) / median(results.b.cpuUs);
+console.log(`b vs a: ${ratio.toFixed(3)}× requests per CPU-second; req/s ratio ${(median(results.b.rps) / median(results.a.rps)).toFixed(3)}×`);
+await stopProcess(origin.child);
+rmSync(tmp, { recursive: true, force: true });
