@@ -1,7 +1,7 @@
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupList, startRemora, runRemoraCli } from '../../test/support/remora.ts';
-import { startHttp1Upstream, startTcpEchoUpstream } from '../../test/support/upstreams.ts';
+import { startHttp1Upstream, startTcpEchoUpstream, type HttpUpstream } from '../../test/support/upstreams.ts';
 import net from 'node:net';
 import { admin, eventually, httpRequest, json } from '../../test/support/clients.ts';
 import { proxyConfig } from '../../test/support/config.ts';
@@ -10,15 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GLUE_PLUGIN, TCP_PLUGIN, wasmFile } from './test/plugins.ts';
 
-describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, async () => {
-  const app = await startHttp1Upstream({ name: 'app' });
-  const auth = await startHttp1Upstream({ name: 'auth' });
-  auth.handle('/check', (req, res) => {
-    res.statusCode = req.headers['x-fail'] ? 401 : 200;
-    res.end('checked');
+describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, () => {
+  let app: HttpUpstream;
+  let auth: HttpUpstream;
+  let wasm: string;
+  before(async () => {
+    app = await startHttp1Upstream({ name: 'app' });
+    auth = await startHttp1Upstream({ name: 'auth' });
+    auth.handle('/check', (req, res) => {
+      res.statusCode = req.headers['x-fail'] ? 401 : 200;
+      res.end('checked');
+    });
+    wasm = await wasmFile(GLUE_PLUGIN);
   });
-  after(() => Promise.all([app.close(), auth.close()]));
-  const wasm = await wasmFile(GLUE_PLUGIN);
+  after(() => Promise.all([app?.close(), auth?.close()]));
   // The first three tests never fail the VM, so they share one process (each start costs seconds).
   let shared: Awaited<ReturnType<typeof startRemora>> | undefined;
   const cleanup = cleanupList();
@@ -185,12 +190,12 @@ describe('remora check loads and starts every plugin', async () => {
     const bad = await wasmFile('(func (export "proxy_on_configure") (param i32 i32) (result i32) (i32.const 0))', 'bad');
     const good = await wasmFile(GLUE_PLUGIN, 'good');
     const dir = mkdtempSync(join(tmpdir(), 'remora-check-'));
-    const write = (url: string) => {
+    const write = (url: string, sha256?: string) => {
       const path = join(dir, `c${Math.random()}.json`);
       writeFileSync(path, JSON.stringify(proxyConfig({
         routes: [{ name: 'r', match: { pathPrefix: '/' }, cluster: 'app', plugins: ['p'] }],
         clusters: [{ name: 'app', endpoints: ['127.0.0.1:1'] }],
-        extra: { plugins: [{ name: 'p', url }] },
+        extra: { plugins: [{ name: 'p', url, ...(sha256 ? { sha256 } : {}) }] },
       })));
       return path;
     };
@@ -199,6 +204,9 @@ describe('remora check loads and starts every plugin', async () => {
     assert.match(r1.stderr, /plugins\[0\]: plugin p: proxy_on_configure returned false/);
     const r2 = await runRemoraCli(['check', '-c', write(good)]);
     assert.equal(r2.code, 0, r2.stderr);
+    const r3 = await runRemoraCli(['check', '-c', write(good, 'ab'.repeat(32))]);
+    assert.equal(r3.code, 2);
+    assert.match(r3.stderr, /plugins\[0\]\.sha256: expected abab.*, but .* has sha256 [0-9a-f]{64}/);
   });
 });
 
