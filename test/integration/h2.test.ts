@@ -209,7 +209,8 @@ describe('h2c and gRPC through Remora', () => {
     assert.equal((await h2Request(session, { path: '/before-goaway', headers: to('http2') })).status, 200);
     const connections = h2.connections();
     h2.closeIdle();
-    await new Promise((r) => setTimeout(r, 100));
+    // Once the upstream's socket is gone, Remora has seen the GOAWAY and the close.
+    await eventually(async () => assert.equal(h2.openConnections(), 0));
     const reply = await h2Request(session, { path: '/after-goaway', headers: to('http2') });
     assert.equal(reply.status, 200);
     assert.equal(json<EchoReply>(reply).url, '/after-goaway');

@@ -5,7 +5,7 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { cleanupList, startRemora, type CleanupScope } from '../support/remora.ts';
-import { gate, httpRequest, json, rawExchange } from '../support/clients.ts';
+import { eventually, gate, httpRequest, json, rawExchange } from '../support/clients.ts';
 import { singleClusterConfig } from '../support/config.ts';
 import { patternBytes, sha256, startHttp1Upstream, startWebSocketUpstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
@@ -200,6 +200,8 @@ describe('http1 proxying', () => {
   test('upstream closing idle keep-alive connections between requests is invisible to the client', TIMEOUT, async () => {
     assert.equal((await httpRequest(port, { path: '/before-idle-close' })).status, 200);
     upstream.closeIdle();
+    await eventually(async () => assert.equal(upstream.openConnections(), 0));
+    // Give Remora's side a moment to read the FIN (a request racing a FIN is another matter).
     await new Promise((r) => setTimeout(r, 100));
     const reply = await httpRequest(port, { path: '/after-idle-close' });
     assert.equal(reply.status, 200);

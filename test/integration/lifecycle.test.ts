@@ -115,7 +115,7 @@ test('SIGHUP keeps an open WebSocket and an opaque TCP connection, and /config s
   t.after(() => ws.close());
   t.after(() => tcp.close());
   const clusters = [{ name: 'ws', endpoints: [ws.endpoint] }, { name: 'tcp', endpoints: [tcp.endpoint] }];
-  const listener = { defaultCluster: 'tcp', detectTimeout: '200ms' };
+  const listener = { defaultCluster: 'tcp', detectTimeout: '2s' };
   const remora = await startRemora(t, proxyConfig({ routes: [{ name: 'ws-v1', match: { pathPrefix: '/' }, cluster: 'ws' }], clusters, listener }));
   const port = remora.ports.main!;
 

@@ -177,7 +177,7 @@ test('route timeout bounds the wait for response headers only: a slow body and a
       req.resume();
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('head-now;');
-      const timer = setTimeout(() => res.end('body-later'), 700);
+      const timer = setTimeout(() => res.end('body-later'), 2000);
       res.on('close', () => clearTimeout(timer));
     },
   });
@@ -186,8 +186,8 @@ test('route timeout bounds the wait for response headers only: a slow body and a
   t.after(() => ws.close());
   const remora = await startRemora(t, proxyConfig({
     routes: [
-      { name: 'ws', match: { pathPrefix: '/ws' }, cluster: 'ws', timeout: '300ms' },
-      { name: 'stream', match: { pathPrefix: '/' }, cluster: 'slow-body', timeout: '300ms' },
+      { name: 'ws', match: { pathPrefix: '/ws' }, cluster: 'ws', timeout: '1500ms' },
+      { name: 'stream', match: { pathPrefix: '/' }, cluster: 'slow-body', timeout: '1500ms' },
     ],
     clusters: [{ name: 'slow-body', endpoints: [slowBody.endpoint] }, { name: 'ws', endpoints: [ws.endpoint] }],
   }));
@@ -199,7 +199,7 @@ test('route timeout bounds the wait for response headers only: a slow body and a
   const client = new WebSocket(`ws://127.0.0.1:${port}/ws`);
   t.after(() => client.terminate());
   await new Promise<void>((resolve, reject) => { client.once('open', () => resolve()); client.once('error', reject); });
-  await new Promise((r) => setTimeout(r, 700));
+  await new Promise((r) => setTimeout(r, 2000));
   const answer = new Promise<string>((resolve, reject) => {
     client.once('message', (data) => resolve(String(data)));
     client.once('close', (code) => reject(new Error(`WebSocket closed (${code}) before answering`)));

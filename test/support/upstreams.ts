@@ -38,6 +38,8 @@ export interface HttpUpstream {
   requests: SeenRequest[];
   /** Number of TCP connections accepted so far. */
   connections(): number;
+  /** Number of TCP connections open right now. */
+  openConnections(): number;
   /** Serves `path` (exact pathname) with `handler` from now on, ahead of the default handler. */
   handle(path: string, handler: Handler): void;
   /** Closes idle keep-alive connections (HTTP/1: FIN; HTTP/2: GOAWAY on idle sessions). */
@@ -205,7 +207,12 @@ export async function startHttp1Upstream(options: { name?: string; handler?: Han
   const overrides = new Map<string, Handler>();
   const server = http.createServer({ keepAliveTimeout: 60_000, maxHeaderSize: 64 * 1024 }, recorder(requests, options.handler ?? standardHandler(name), overrides));
   let connections = 0;
-  server.on('connection', () => { connections++; });
+  let open = 0;
+  server.on('connection', (socket: net.Socket) => {
+    connections++;
+    open++;
+    socket.on('close', () => { open--; });
+  });
   const port = await listen(server);
   return {
     port,
@@ -213,6 +220,7 @@ export async function startHttp1Upstream(options: { name?: string; handler?: Han
     requests,
     name,
     connections: () => connections,
+    openConnections: () => open,
     handle: (path, h) => { overrides.set(path, h); },
     closeIdle: () => server.closeIdleConnections(),
     close: () => new Promise((resolve) => {
@@ -248,6 +256,7 @@ export async function startH2cUpstream(options: { name?: string; handler?: Handl
     requests,
     name,
     connections: () => connections,
+    openConnections: () => sockets.size,
     handle: (path, h) => { overrides.set(path, h); },
     closeIdle: () => { for (const session of sessions) session.close(); },
     close: () => new Promise((resolve) => {
