@@ -32,6 +32,18 @@ describe('SDK through the harness', () => {
     await assert.rejects(load({ config: [1, 2] }), /proxy_on_configure returned false/);
   });
 
+  it('selects the root context by rootId and refuses an unregistered one', async () => {
+    const alt = await load({ rootId: 'features_alt', name: 'alt' });
+    const s = await alt.request({ request: { headers: { ':path': '/props' } } });
+    assert.equal(s.localReply!.headers.get('x-root-id'), 'features_alt');
+    await assert.rejects(load({ rootId: 'nope' }), (e: unknown) => {
+      assert.ok(e instanceof PluginStartError);
+      assert.match(e.message, /proxy_on_vm_start returned false/);
+      assert.ok(e.logs.some((l) => l.level === 'critical' && l.message.includes('no RootContext registered for root id "nope"')));
+      return true;
+    });
+  });
+
   it('reads, sets, adds and removes request headers', async () => {
     const h = await load();
     const s = await h.request({ request: { headers: { ':path': '/headers', 'x-in': 'value', 'x-remove-me': 'bye' } } });

@@ -337,3 +337,5 @@ class Features extends HttpContext {
 }
 
 registerRoot("features", (id: u32): RootContext => new FeaturesRoot(id));
+// A second root id in the same module: `rootId` then selects, and an unknown one is refused.
+registerRoot("features_alt", (id: u32): RootContext => new FeaturesRoot(id));
