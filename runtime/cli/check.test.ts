@@ -190,10 +190,19 @@ describe('remora arguments', { concurrency: 4 }, () => {
     assert.equal(r.stdout.trim(), pkg.version);
   });
 
+  it('schema prints the JSON Schema the loader validates with', async () => {
+    const r = await remora(['schema']);
+    assert.equal(r.code, 0);
+    const schema = JSON.parse(r.stdout) as { $schema: string; required: string[]; additionalProperties: boolean };
+    assert.equal(schema.$schema, 'http://json-schema.org/draft-07/schema#');
+    assert.deepEqual(schema.required, ['listeners']);
+    assert.equal(schema.additionalProperties, false);
+  });
+
   it('--help lists the commands and exits 0', async () => {
     const r = await remora(['--help']);
     assert.equal(r.code, 0);
-    for (const command of ['run', 'check', 'demo', 'plugin']) assert.match(r.stdout, new RegExp(`\\n  ${command}\\b`));
+    for (const command of ['run', 'check', 'schema', 'demo', 'plugin']) assert.match(r.stdout, new RegExp(`\\n  ${command}\\b`));
   });
 
   it('run with a bad config exits 2 before binding anything', async () => {

@@ -37,6 +37,13 @@ function program(): Command {
       process.exit(EXIT_OK);
     });
 
+  cli.command('schema')
+    .description('print the config file JSON Schema (for editors: yaml-language-server, VS Code)')
+    .action(async () => {
+      const { configSchema } = await import('../config/schema.ts');
+      process.stdout.write(`${JSON.stringify(configSchema, null, 2)}\n`);
+    });
+
   cli.command('demo')
     .description('run a demo app on 127.0.0.1:8080 behind Remora (inbound 4143, outbound 4140, admin 4191)')
     .action(async () => {
