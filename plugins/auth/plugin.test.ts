@@ -42,6 +42,18 @@ test('no credential: 401 with a Bearer challenge, the upstream is not called', a
   assert.deepEqual(JSON.parse(s.response.body.toString()), { error: 'unauthorized', error_description: 'no credentials' });
 });
 
+test('gRPC requests are refused with the matching grpc-status (UNAUTHENTICATED, PERMISSION_DENIED)', async () => {
+  const grpcHeaders = { ':method': 'POST', ':path': '/pkg.Svc/Call', 'content-type': 'application/grpc' };
+  const missing = await h.request({ request: { headers: grpcHeaders } });
+  assert.equal(missing.localReply?.status, 401);
+  assert.equal(missing.localReply?.grpcStatus, 16);
+  assert.equal(missing.localReply?.body, 'no credentials', 'the reason becomes grpc-message');
+  assert.equal(missing.localReply?.headers.has('content-type'), false, 'the host sets application/grpc');
+  const scope = await h.request({ request: { headers: { ...grpcHeaders, authorization: `Bearer ${mintHs256(secret, claims({ scope: 'write' }))}` } } });
+  assert.equal(scope.localReply?.grpcStatus, 7);
+  assert.equal((await h.request()).localReply?.grpcStatus, undefined, 'plain HTTP replies carry no grpc-status');
+});
+
 test('valid HS256 and RS256 tokens reach the upstream with identity and claim headers; spoofed ones are replaced', async () => {
   for (const token of [mintHs256(secret, claims(), { kid: 'hs' }), mintRs256(rsa.privateKey, claims(), { kid: 'rs' })]) {
     const s = await h.request(withAuth(`Bearer ${token}`, { 'x-remora-identity': 'admin', 'x-user-email': 'boss@example.com' }));

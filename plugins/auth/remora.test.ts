@@ -6,6 +6,8 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { startRemora, cleanupList, type RemoraProcess } from '../../test/support/remora.ts';
 import { startHttp1Upstream, type HttpUpstream, type EchoReply } from '../../test/support/upstreams.ts';
 import { httpRequest, json } from '../../test/support/clients.ts';
+import { startGrpcUpstream, echoClient, type GrpcUpstream, type EchoReply as GrpcEchoReply } from '../../test/support/grpc.ts';
+import * as grpc from '@grpc/grpc-js';
 import { proxyConfig } from '../../test/support/config.ts';
 import { buildPlugin, pluginWasmPath } from '../build.ts';
 import { mintHs256, mintRs256, mintUnsigned, octJwk, nowSeconds } from './tokens.ts';
@@ -14,6 +16,7 @@ const scope = cleanupList();
 let remora: RemoraProcess;
 let app: HttpUpstream;
 let authz: HttpUpstream;
+let grpcUpstream: GrpcUpstream;
 const secret = randomBytes(32);
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
@@ -32,17 +35,21 @@ before(async () => {
       }
     },
   });
+  grpcUpstream = await startGrpcUpstream();
   scope.after(() => app.close());
   scope.after(() => authz.close());
+  scope.after(() => grpcUpstream.close());
   remora = await startRemora(scope, proxyConfig({
     routes: [
       { name: 'api', match: { pathPrefix: '/api' }, plugins: ['jwt'], cluster: 'app' },
       { name: 'ext', match: { pathPrefix: '/ext' }, plugins: ['ext'], cluster: 'app' },
+      { name: 'grpc', match: { pathPrefix: '/remora.test.Echo/' }, plugins: ['jwt'], cluster: 'grpc' },
       { name: 'open', match: { pathPrefix: '/' }, cluster: 'app' },
     ],
     clusters: [
       { name: 'app', endpoints: [app.endpoint] },
       { name: 'authz', endpoints: [authz.endpoint] },
+      { name: 'grpc', endpoints: [grpcUpstream.endpoint], protocol: 'http2' },
     ],
     extra: {
       plugins: [
@@ -119,6 +126,25 @@ test('external check through a cluster: allowed with copied headers, denied with
   assert.equal(denied.status, 403);
   assert.equal(denied.body.toString(), 'denied by authz');
   assert.equal(denied.headers['www-authenticate'], 'Custom realm="authz"');
+});
+
+test('gRPC calls: no token gives UNAUTHENTICATED, a valid token goes through', async () => {
+  const client = echoClient(`127.0.0.1:${port()}`);
+  try {
+    const call = (metadata: grpc.Metadata) => new Promise<{ err: grpc.ServiceError | null; reply?: GrpcEchoReply }>((res) => {
+      client.Unary({ text: 'hi' }, metadata, (err, reply) => res({ err, reply }));
+    });
+    const refused = await call(new grpc.Metadata());
+    assert.equal(refused.err?.code, grpc.status.UNAUTHENTICATED);
+    const md = new grpc.Metadata();
+    md.set('authorization', `Bearer ${mintHs256(secret, claims())}`);
+    const ok = await call(md);
+    assert.equal(ok.err, null);
+    assert.equal(ok.reply?.text, 'hi');
+    assert.equal(grpcUpstream.calls.at(-1)?.metadata['x-remora-identity'], 'u-1');
+  } finally {
+    client.close();
+  }
 });
 
 test('routes without the plugin are not affected', async () => {

@@ -102,6 +102,15 @@ test('buckets live in shared data: a change by another writer is seen by the nex
   assert.equal((await h.request()).response.status, 429);
 });
 
+test('gRPC requests over the limit get RESOURCE_EXHAUSTED', async () => {
+  const h = await loadPlugin(wasm, { vmId: freshVmId(), config: { limit: { requestsPerUnit: 1, unit: 'hour', burst: 1 } } });
+  const grpcRequest = { request: { headers: { ':method': 'POST', ':path': '/pkg.Svc/Call', 'content-type': 'application/grpc+proto' } } };
+  assert.equal((await h.request(grpcRequest)).localReply, undefined);
+  const refused = await h.request(grpcRequest);
+  assert.equal(refused.localReply?.status, 429);
+  assert.equal(refused.localReply?.grpcStatus, 8);
+});
+
 test('responseHeaders false leaves allowed responses untouched', async () => {
   const h = await loadPlugin(wasm, { vmId: freshVmId(), config: { responseHeaders: false, limit: { requestsPerUnit: 5 } } });
   const s = await h.request();

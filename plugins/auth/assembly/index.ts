@@ -8,6 +8,7 @@ import {
 } from '@remora/sdk/assembly';
 import { parseAuthConfig, AuthConfig, ExternalConfig } from './config';
 import { decide, AuthDecision, HeaderEdit, RequestInfo, ALLOW, ASK_EXTERNAL } from './policy';
+import { grpcStatusFor, isGrpcContentType } from '../../common/assembly/grpc';
 export * from '@remora/sdk/assembly/exports';
 
 class AuthRoot extends RootContext {
@@ -62,11 +63,28 @@ function jsonEscape(s: string): string {
   return out;
 }
 
+/** Whether the current request is gRPC (its refusals carry grpc-status; the host answers trailers-only). */
+function isGrpcRequest(): bool {
+  return isGrpcContentType(request.headers.get('content-type'));
+}
+
+/**
+ * Sends a refusal. gRPC requests get the mapped grpc-status and the text as grpc-message, without a
+ * content-type of ours (the host sets application/grpc); others get `body` with `contentType`.
+ */
+function reply(status: u32, headers: Header[], body: string, grpcMessage: string, contentType: string | null, details: string): void {
+  if (isGrpcRequest()) {
+    sendLocalReply(status, grpcMessage, headers, grpcStatusFor(status), details);
+    return;
+  }
+  if (contentType !== null) headers.push(new Header('content-type', contentType));
+  sendLocalReply(status, body, headers, -1, details);
+}
+
 function refuse(d: AuthDecision): void {
-  const headers: Header[] = [new Header('www-authenticate', d.challenge), new Header('content-type', 'application/json')];
   const error = d.error.length > 0 ? d.error : 'unauthorized';
   const body = '{"error":"' + error + '","error_description":"' + jsonEscape(d.description) + '"}\n';
-  sendLocalReply(d.status, body, headers, -1, 'auth_denied');
+  reply(d.status, [new Header('www-authenticate', d.challenge)], body, d.description, 'application/json', 'auth_denied');
 }
 
 class AuthStream extends HttpContext {
@@ -109,7 +127,7 @@ class AuthStream extends HttpContext {
     if (status != WasmResult.Ok) {
       log.error('auth: external check to cluster ' + ext.cluster + ' could not be sent (status ' + (<i32>status).toString() + ')');
       (this.root as AuthRoot).checkFailures.increment();
-      sendLocalReply(ext.statusOnError, '', [], -1, 'auth_check_failed');
+      reply(ext.statusOnError, [], '', 'authorization check failed', null, 'auth_check_failed');
       return Action.Pause;
     }
     return Action.Pause;
@@ -130,7 +148,7 @@ class AuthStream extends HttpContext {
     if (status == 0) {
       log.warn('auth: external check to cluster ' + ext.cluster + ' failed without a response');
       (this.root as AuthRoot).checkFailures.increment();
-      sendLocalReply(ext.statusOnError, '', [], -1, 'auth_check_failed');
+      reply(ext.statusOnError, [], '', 'authorization check failed', null, 'auth_check_failed');
       return;
     }
     (this.root as AuthRoot).denied.increment();
@@ -140,9 +158,8 @@ class AuthStream extends HttpContext {
       const v = response.headers.get(ext.clientHeaders[i]);
       if (v !== null) headers.push(new Header(ext.clientHeaders[i], v));
     }
-    const ct = response.headers.get('content-type');
-    if (ct !== null) headers.push(new Header('content-type', ct));
-    sendLocalReply(status, response.text(), headers, -1, 'auth_denied');
+    const text = response.text();
+    reply(status, headers, text, text, response.headers.get('content-type'), 'auth_denied');
   }
 }
 

@@ -8,6 +8,7 @@ import {
 import { parseRateLimitConfig, RateLimitConfig, RouteLimit, KEY_ADDRESS } from './config';
 import { take, decodeState, encodeState, BucketState, Verdict } from './bucket';
 import { addressWithoutPort } from '../../common/assembly/request_target';
+import { localReplyGrpcStatus } from '../../common/assembly/grpc';
 export * from '@remora/sdk/assembly/exports';
 
 /** A CAS conflict means another VM updated the bucket in between; re-read and retry this often. */
@@ -93,8 +94,10 @@ class RateLimitStream extends HttpContext {
       (this.root as RateLimitRoot).overLimit.increment();
       const headers = limitHeaders(limit, verdict);
       headers.push(new Header('retry-after', verdict.retryAfterSeconds.toString()));
-      headers.push(new Header('content-type', 'text/plain'));
-      sendLocalReply(429, 'rate limit exceeded\n', headers, -1, 'rate_limited');
+      // gRPC clients read grpc-status (RESOURCE_EXHAUSTED) and grpc-message; the host sets their content-type.
+      const grpcStatus = localReplyGrpcStatus(request.headers.get('content-type'), 429);
+      if (grpcStatus < 0) headers.push(new Header('content-type', 'text/plain'));
+      sendLocalReply(429, grpcStatus < 0 ? 'rate limit exceeded\n' : 'rate limit exceeded', headers, grpcStatus, 'rate_limited');
       return Action.Pause;
     }
     if (config.responseHeaders) {
