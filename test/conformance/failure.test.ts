@@ -25,6 +25,7 @@ describe('proxy-runtime trap plugin and fail strategies', () => {
         route('unreachable', ['trap-unreachable']),
         route('opened', ['trap-open']),
         route('reloaded', ['trap-reload']),
+        route('capped', ['trap-capped']),
         { name: 'plain', match: { pathPrefix: '/' }, cluster: 'app' },
       ],
       clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
@@ -34,6 +35,7 @@ describe('proxy-runtime trap plugin and fail strategies', () => {
           plugin({ name: 'trap-unreachable', fixture: 'trap', rootId: 'trap', vmId: 'unreachable', failStrategy: 'close' }),
           plugin({ name: 'trap-open', fixture: 'trap', rootId: 'trap', vmId: 'open', failStrategy: 'open' }),
           plugin({ name: 'trap-reload', fixture: 'trap', rootId: 'trap', vmId: 'reload', failStrategy: 'reload' }),
+          { ...plugin({ name: 'trap-capped', fixture: 'trap', rootId: 'trap', vmId: 'capped', failStrategy: 'close' }), maxMemory: '8Mi' },
         ],
       },
     }));
@@ -73,6 +75,18 @@ describe('proxy-runtime trap plugin and fail strategies', () => {
     const trapped = await httpRequest(port, { path: '/reloaded', headers: { 'x-trap': 'abort' } });
     assert.equal(trapped.status, 503);
     await eventually(async () => assert.equal(await passes('/reloaded'), 'passed'), 10_000, 100);
+  });
+
+  test('growing linear memory past the plugin\'s maxMemory fails that VM only', async () => {
+    const small = await httpRequest(port, { path: '/capped', headers: { 'x-trap': 'grow-1' } });
+    assert.equal(small.status, 200, 'growth under the cap is fine');
+    assert.equal(json<EchoReply>(small).headers['x-trap-plugin'], 'grew');
+    const big = await httpRequest(port, { path: '/capped', headers: { 'x-trap': 'grow-16' } });
+    assert.equal(big.status, 503);
+    assert.equal(header(big.headers, 'remora-proxy-error'), 'plugin trap-capped failed');
+    const after = await httpRequest(port, { path: '/capped' });
+    assert.equal(after.status, 503);
+    assert.equal(await passes('/reloaded'), 'passed', 'other plugins of the same code are untouched');
   });
 
   test('the proxy and routes without the failed plugins keep working', async () => {
