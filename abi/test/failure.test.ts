@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadWat, RecordingStream, runOn, u32 } from './harness.ts';
 import { StreamAction } from '../types.ts';
+import { serializePairs } from '../memory/pairs.ts';
+import { testHost } from './harness.ts';
 import { PeerType } from '../types.ts';
 
 // Every callback traps when the flag at 0x60 equals its code.
@@ -197,4 +199,42 @@ test('per-callback count and cumulative time are exposed for /plugins', async ()
   assert.ok(cb.proxy_on_request_headers!.totalMs >= 0);
   assert.equal(cb.proxy_on_configure!.count, 1);
   assert.equal(cb.proxy_on_context_create!.count, 2);
+});
+
+const CALL_PAIRS = serializePairs([[':method', 'GET'], [':path', '/'], [':authority', 'a']]);
+const hex = (b: Uint8Array) => Array.from(b, (x) => `\\${x.toString(16).padStart(2, '0')}`).join('');
+
+test('traps in root callbacks (on_http_call_response, on_queue_ready, on_grpc_receive) fail the VM too', async () => {
+  const body = `
+  (data (i32.const 0x400) "c")
+  (data (i32.const 0x410) "q")
+  (data (i32.const 0x600) "${hex(CALL_PAIRS)}")
+  (func (export "call") (drop (call $proxy_http_call (i32.const 0x400) (i32.const 1) (i32.const 0x600) (i32.const ${CALL_PAIRS.length})
+    (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0x100))))
+  (func (export "queue")
+    (drop (call $proxy_register_shared_queue (i32.const 0x410) (i32.const 1) (i32.const 0x104)))
+    (drop (call $proxy_enqueue_shared_queue (i32.load (i32.const 0x104)) (i32.const 0x410) (i32.const 1))))
+  (func (export "grpc") (drop (call $proxy_grpc_call (i32.const 0x400) (i32.const 1) (i32.const 0x400) (i32.const 1) (i32.const 0x400) (i32.const 1)
+    (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0x108))))
+  (func (export "proxy_on_http_call_response") (param i32 i32 i32 i32 i32) unreachable)
+  (func (export "proxy_on_queue_ready") (param i32 i32) unreachable)
+  (func (export "proxy_on_grpc_receive") (param i32 i32 i32) unreachable)`;
+  for (const [op, name] of [['call', 'proxy_on_http_call_response'], ['queue', 'proxy_on_queue_ready'], ['grpc', 'proxy_on_grpc_receive']] as const) {
+    const host = testHost({
+      httpCall: (_req, done) => {
+        setImmediate(() => done({ headers: [[':status', '200']], body: new Uint8Array(0), trailers: [] }));
+        return 'ok';
+      },
+      grpcCall: (_req, ev) => {
+        setImmediate(() => ev.message(Buffer.from('m')));
+        return 'ok';
+      },
+    });
+    const { plugin } = await loadWat(body, {}, {}, host);
+    runOn(plugin.httpStream(new RecordingStream()), op);
+    assert.equal(plugin.usable(), true, `${op}: answers are asynchronous`);
+    for (let i = 0; i < 50 && plugin.usable(); i++) await new Promise((r) => setImmediate(r));
+    assert.equal(plugin.state().state, 'failed', op);
+    assert.match(plugin.state().failure!, new RegExp(name));
+  }
 });
