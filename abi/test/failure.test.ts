@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadWat, RecordingStream, runOn, u32 } from './harness.ts';
-import { StreamAction } from '../types.ts';
+import { loadWat, RecordingStream, runOn, testHost, u32 } from './harness.ts';
+import { PeerType, StreamAction } from '../types.ts';
 import { serializePairs } from '../memory/pairs.ts';
-import { testHost } from './harness.ts';
-import { PeerType } from '../types.ts';
 
 // Every callback traps when the flag at 0x60 equals its code.
 const TRAPS = `
