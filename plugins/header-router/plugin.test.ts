@@ -34,6 +34,11 @@ test('a cookie and path rule matches only when both hold', async () => {
   assert.equal(cookieOnly.upstreamRequest?.headers.has('x-remora-cluster'), false);
 });
 
+test('cookies split over several cookie headers (as HTTP/2 clients send them) are all seen', async () => {
+  const s = await h.request({ request: { headers: [[':path', '/api/items'], ['cookie', 'session=1'], ['cookie', 'beta=yes']] } });
+  assert.equal(s.upstreamRequest?.headers.get('x-remora-cluster'), 'app-beta');
+});
+
 test('the first matching rule wins', async () => {
   const s = await h.request({ request: { headers: { ':path': '/api/x', 'x-canary': '1', cookie: 'beta=yes' } } });
   assert.equal(s.upstreamRequest?.headers.get('x-remora-cluster'), 'app-canary');

@@ -27,10 +27,28 @@ class HeaderRouterRoot extends RootContext {
   }
 }
 
+/**
+ * Every `cookie` header joined with "; " (HTTP/2 clients send one header per cookie, and the host's
+ * single-value lookup returns only the first).
+ */
+function cookies(): string | null {
+  const first = request.headers.get('cookie');
+  if (first === null) return null;
+  const all = request.headers.all();
+  let joined = '';
+  let count = 0;
+  for (let i = 0; i < all.length; i++) {
+    if (all[i].name != 'cookie') continue;
+    joined += (count++ > 0 ? '; ' : '') + all[i].value;
+  }
+  return count > 1 ? joined : first;
+}
+
 /** Request headers read from the host on demand (most rules look at one or two). */
 class HostRequest extends RequestInfo {
   private cachedPath: string | null = null;
   header(name: string): string | null {
+    if (name == 'cookie') return cookies();
     return request.headers.get(name);
   }
   path(): string {
