@@ -1,8 +1,8 @@
 // Root and HTTP contexts, their registry, and HTTP callouts owned by them.
 // Model (as in Envoy): one VM -> one RootContext per configured plugin -> one HttpContext per request.
-import { proxy_http_call, proxy_set_effective_context, proxy_set_tick_period_milliseconds, proxy_done, proxy_continue_stream, proxy_close_stream } from "./imports";
+import { proxy_http_call, proxy_grpc_call, proxy_get_status, proxy_set_effective_context, proxy_set_tick_period_milliseconds, proxy_done, proxy_continue_stream, proxy_close_stream } from "./imports";
 import { Action, BufferType, MapType, PeerType, StreamType, WasmResult } from "./enums";
-import { Header, OUT_VALUE, utf8, ptrOf, serializePairs, decimal } from "./memory";
+import { Header, OUT_PTR, OUT_SIZE, OUT_VALUE, resetOut, takeResult, utf8, fromUtf8, ptrOf, serializePairs, decimal } from "./memory";
 import { Body, HeaderMap } from "./http";
 import { log } from "./log";
 
@@ -37,6 +37,11 @@ export class RootContext extends BaseContext {
    */
   onHttpCallResponse(response: HttpCallResponse): void {
     dispatchHttpCallResponse(response);
+  }
+
+  /** A unary gRPC call finished; the default hands it to the callback given to `grpcCall`. */
+  onGrpcCallResponse(response: GrpcCallResponse): void {
+    dispatchGrpcCallResponse(response);
   }
 
   /** Creates the context for a new HTTP stream. Override to return your HttpContext subclass. */
@@ -265,6 +270,82 @@ function dispatchHttpCallResponse(response: HttpCallResponse): void {
   const origin = pending.origin;
   if (!(origin instanceof RootContext)) {
     // The calling stream may be gone (client went away): its callback has nothing left to act on.
+    if (!contexts.has(origin.id)) return;
+    proxy_set_effective_context(origin.id);
+  }
+  const previous = currentContext;
+  currentContext = origin;
+  pending.callback(origin, response);
+  currentContext = previous;
+}
+
+// ---- gRPC callouts (unary) --------------------------------------------------------------------
+
+/** The result of a unary grpcCall: status 0 with the reply message, or the gRPC error status and message. */
+export class GrpcCallResponse {
+  /** The serialized reply message (empty on error). */
+  readonly message: ArrayBuffer;
+  /** gRPC status message on error. */
+  readonly statusMessage: string;
+
+  constructor(public readonly token: u32, public readonly status: u32, message: ArrayBuffer, statusMessage: string) {
+    this.message = message;
+    this.statusMessage = statusMessage;
+  }
+
+  get ok(): bool {
+    return this.status == 0;
+  }
+}
+
+export type GrpcCallCallback = (origin: BaseContext, response: GrpcCallResponse) => void;
+
+class PendingGrpcCall {
+  constructor(public token: u32, public origin: BaseContext, public callback: GrpcCallCallback) {}
+}
+const pendingGrpcCalls = new Array<PendingGrpcCall>();
+
+/**
+ * Calls `service`/`method` on `cluster` (a cluster name from the proxy config) with a serialized
+ * protobuf `message`. `callback(origin, response)` runs once, with `response.ok` or the error status.
+ * Returns Ok, or ParseFailure (unknown cluster) / InternalFailure.
+ */
+export function grpcCall(cluster: string, service: string, method: string, initialMetadata: Header[],
+  message: ArrayBuffer, timeoutMs: u32, callback: GrpcCallCallback): WasmResult {
+  const origin = currentContext;
+  if (origin === null) {
+    log.error("grpcCall outside of a context callback");
+    return WasmResult.BadArgument;
+  }
+  const c = utf8(cluster);
+  const s = utf8(service);
+  const m = utf8(method);
+  const md = serializePairs(initialMetadata);
+  store<u32>(OUT_VALUE, 0);
+  const status = proxy_grpc_call(ptrOf(c), <usize>c.byteLength, ptrOf(s), <usize>s.byteLength, ptrOf(m), <usize>m.byteLength,
+    ptrOf(md), <usize>md.byteLength, ptrOf(message), <usize>message.byteLength, timeoutMs, OUT_VALUE);
+  if (status != WasmResult.Ok) return <WasmResult>status;
+  pendingGrpcCalls.push(new PendingGrpcCall(load<u32>(OUT_VALUE), origin, callback));
+  return WasmResult.Ok;
+}
+
+/** The status message of the call being reported (proxy_get_status), "" when none. */
+export function callStatusMessage(): string {
+  resetOut();
+  if (proxy_get_status(OUT_VALUE, OUT_PTR, OUT_SIZE) != WasmResult.Ok) return "";
+  return fromUtf8(takeResult());
+}
+
+function dispatchGrpcCallResponse(response: GrpcCallResponse): void {
+  let index = -1;
+  for (let i = 0; i < pendingGrpcCalls.length; i++) {
+    if (pendingGrpcCalls[i].token == response.token) { index = i; break; }
+  }
+  if (index < 0) return; // a late event of a call already reported
+  const pending = pendingGrpcCalls[index];
+  pendingGrpcCalls.splice(index, 1);
+  const origin = pending.origin;
+  if (!(origin instanceof RootContext)) {
     if (!contexts.has(origin.id)) return;
     proxy_set_effective_context(origin.id);
   }

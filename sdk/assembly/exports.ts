@@ -7,7 +7,8 @@ import { Body } from "./http";
 import { log } from "./log";
 import { getPropertyString } from "./properties";
 import {
-  BaseContext, RootContext, HttpContext, TcpContext, HttpCallResponse, contexts, findRootFactory, setCurrentContext,
+  BaseContext, RootContext, HttpContext, TcpContext, HttpCallResponse, GrpcCallResponse, callStatusMessage,
+  contexts, findRootFactory, setCurrentContext,
 } from "./context";
 import "./abort";
 
@@ -125,6 +126,23 @@ export function proxy_on_queue_ready(contextId: u32, queueId: u32): void {
 export function proxy_on_http_call_response(contextId: u32, token: u32, headerCount: u32, bodySize: u32, trailerCount: u32): void {
   const r = root(contextId);
   if (r !== null) r.onHttpCallResponse(new HttpCallResponse(token, headerCount, bodySize, trailerCount));
+  afterCallback();
+}
+
+/** A unary gRPC reply: the message is in the gRPC receive buffer during this call. */
+export function proxy_on_grpc_receive(contextId: u32, token: u32, messageSize: u32): void {
+  const r = root(contextId);
+  if (r !== null) {
+    const message = messageSize == 0 ? new ArrayBuffer(0) : new Body(BufferType.GrpcReceiveBuffer).get();
+    r.onGrpcCallResponse(new GrpcCallResponse(token, 0, message, ""));
+  }
+  afterCallback();
+}
+
+/** A gRPC call ended with an error status (unary success is reported by proxy_on_grpc_receive alone). */
+export function proxy_on_grpc_close(contextId: u32, token: u32, status: u32): void {
+  const r = root(contextId);
+  if (r !== null) r.onGrpcCallResponse(new GrpcCallResponse(token, status, new ArrayBuffer(0), callStatusMessage()));
   afterCallback();
 }
 

@@ -101,3 +101,9 @@ export declare function proxy_done(): u32;
 
 @external("env", "proxy_get_status")
 export declare function proxy_get_status(returnCode: usize, returnMessagePtr: usize, returnMessageSize: usize): u32;
+
+@external("env", "proxy_grpc_call")
+export declare function proxy_grpc_call(
+  upstreamPtr: usize, upstreamSize: usize, servicePtr: usize, serviceSize: usize, methodPtr: usize, methodSize: usize,
+  initialMetadataPtr: usize, initialMetadataSize: usize, messagePtr: usize, messageSize: usize,
+  timeoutMs: u32, returnToken: usize): u32;

@@ -35,6 +35,7 @@ export {
 export {
   BaseContext, RootContext, HttpContext, TcpContext, RootFactory, registerRoot, setTickPeriod,
   HttpCallResponse, HttpCallCallback, httpCall, pendingHttpCalls,
+  GrpcCallResponse, GrpcCallCallback, grpcCall,
 } from "./context";
 export { SharedData, SharedValue, SharedQueue } from "./shared";
 export { Counter, Gauge, Histogram } from "./metrics";

@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import {
   loadPlugin as loadAbiPlugin, PluginLoadError, VmRegistry, sharedData, sharedQueues,
-  type HttpCallRequest, type HttpCallResponse, type Plugin, type PluginHost, type PropertyValue,
+  type GrpcCallRequest, type GrpcEvents, type HttpCallRequest, type HttpCallResponse, type Plugin, type PluginHost,
+  type PropertyValue,
 } from '../../abi/index.ts';
 import { HeaderView, bodyChunks, fromRawPairs, toRawPairs, type BodyInit, type HeadersInit } from './headers.ts';
 import { HarnessStream, type StreamOptions } from './stream.ts';
@@ -83,6 +84,44 @@ export class HttpCallRecord {
   }
 }
 
+/** A unary gRPC call the plugin made; answer it with `respond(message)` or `fail(status, message)`. */
+export class GrpcCallRecord {
+  readonly cluster: string;
+  readonly service: string;
+  readonly method: string;
+  readonly initialMetadata: HeaderView;
+  /** The serialized request message. */
+  readonly message: Buffer;
+  readonly timeoutMs: number;
+  answered = false;
+  private readonly events: GrpcEvents;
+
+  constructor(req: GrpcCallRequest, events: GrpcEvents) {
+    this.cluster = req.cluster;
+    this.service = req.service;
+    this.method = req.method;
+    this.initialMetadata = new HeaderView(fromRawPairs(req.initialMetadata));
+    this.message = Buffer.from(req.message);
+    this.timeoutMs = req.timeoutMs;
+    this.events = events;
+  }
+
+  /** Success: the reply message (serialized protobuf), then status OK. */
+  respond(message: string | Uint8Array): void {
+    if (this.answered) throw new Error(`grpc call ${this.service}/${this.method} was already answered`);
+    this.answered = true;
+    this.events.message(typeof message === 'string' ? Buffer.from(message, 'utf8') : message);
+    this.events.close(0, '');
+  }
+
+  /** Failure with a gRPC status (1..16) and message. */
+  fail(status: number, message = ''): void {
+    if (this.answered) throw new Error(`grpc call ${this.service}/${this.method} was already answered`);
+    this.answered = true;
+    this.events.close(status, message);
+  }
+}
+
 /** A plugin that could not start; `logs` has what it logged (e.g. why its configuration was refused). */
 export class PluginStartError extends Error {
   readonly logs: LogEntry[];
@@ -109,13 +148,16 @@ export class PluginHarness {
   readonly logs: LogEntry[];
   /** Every http call the plugin made, in order. */
   readonly httpCalls: HttpCallRecord[];
+  /** Every unary gRPC call the plugin made, in order. */
+  readonly grpcCalls: GrpcCallRecord[];
   readonly vmId: string;
   private readonly realTicks: boolean;
 
-  constructor(plugin: Plugin, logs: LogEntry[], httpCalls: HttpCallRecord[], vmId: string, realTicks: boolean) {
+  constructor(plugin: Plugin, logs: LogEntry[], httpCalls: HttpCallRecord[], grpcCalls: GrpcCallRecord[], vmId: string, realTicks: boolean) {
     this.plugin = plugin;
     this.logs = logs;
     this.httpCalls = httpCalls;
+    this.grpcCalls = grpcCalls;
     this.vmId = vmId;
     this.realTicks = realTicks;
     this.quiesce();
@@ -264,6 +306,7 @@ export async function loadPlugin(wasm: string | Uint8Array, opts: LoadOptions = 
   const code = typeof wasm === 'string' ? await readFile(wasm) : wasm;
   const logs: LogEntry[] = [];
   const httpCalls: HttpCallRecord[] = [];
+  const grpcCalls: GrpcCallRecord[] = [];
   const vmId = opts.vmId ?? `harness-${process.pid}-${++vmCounter}`;
   const clusters = opts.clusters ? new Set(opts.clusters) : undefined;
   const props = opts.properties ?? {};
@@ -273,6 +316,11 @@ export async function loadPlugin(wasm: string | Uint8Array, opts: LoadOptions = 
     httpCall(req, done) {
       if (clusters && !clusters.has(req.cluster)) return 'unknown-cluster';
       httpCalls.push(new HttpCallRecord(req, done));
+      return { cancel() {} };
+    },
+    grpcCall(req, events) {
+      if (clusters && !clusters.has(req.cluster)) return 'unknown-cluster';
+      grpcCalls.push(new GrpcCallRecord(req, events));
       return { cancel() {} };
     },
     property: (path) => props[path.join('.')],
@@ -296,5 +344,5 @@ export async function loadPlugin(wasm: string | Uint8Array, opts: LoadOptions = 
     if (e instanceof PluginLoadError) throw new PluginStartError(e.message, logs);
     throw e;
   }
-  return new PluginHarness(plugin, logs, httpCalls, vmId, opts.realTicks ?? false);
+  return new PluginHarness(plugin, logs, httpCalls, grpcCalls, vmId, opts.realTicks ?? false);
 }

@@ -44,6 +44,8 @@ const IMPORTS: Record<string, string> = {
   proxy_set_property: `${i32(4)} -> i32`,
   proxy_set_effective_context: `${i32(1)} -> i32`,
   proxy_done: ' -> i32',
+  proxy_grpc_call: `${i32(12)} -> i32`,
+  proxy_get_status: `${i32(3)} -> i32`,
 };
 const EXPORTS: Record<string, string> = {
   proxy_abi_version_0_2_1: ' -> ',
@@ -65,6 +67,8 @@ const EXPORTS: Record<string, string> = {
   proxy_on_log: `${i32(1)} -> `,
   proxy_on_done: `${i32(1)} -> i32`,
   proxy_on_delete: `${i32(1)} -> `,
+  proxy_on_grpc_receive: `${i32(3)} -> `,
+  proxy_on_grpc_close: `${i32(3)} -> `,
   proxy_on_new_connection: `${i32(1)} -> i32`,
   proxy_on_downstream_data: `${i32(3)} -> i32`,
   proxy_on_upstream_data: `${i32(3)} -> i32`,

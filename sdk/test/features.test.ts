@@ -122,6 +122,35 @@ describe('SDK through the harness', () => {
     assert.equal(failed.localReply!.details, 'auth_failed');
   });
 
+  it('makes a unary gRPC call and handles its reply and its error status', async () => {
+    const h = await load({ clusters: ['auth'] });
+    const ok = h.stream({ request: { headers: { ':path': '/grpc' } } });
+    const d1 = ok.run();
+    assert.equal(ok.paused, 'request');
+    const call = h.grpcCalls[0]!;
+    assert.equal(call.cluster, 'auth');
+    assert.equal(call.service, 'auth.v1.Checker');
+    assert.equal(call.method, 'Check');
+    assert.equal(call.initialMetadata.get('x-md'), '1');
+    assert.equal(call.message.toString(), 'request-bytes');
+    assert.equal(call.timeoutMs, 1500);
+    call.respond('reply-bytes');
+    await d1;
+    assert.equal(ok.upstreamRequest!.headers.get('x-grpc-reply'), 'reply-bytes');
+
+    const denied = h.stream({ request: { headers: { ':path': '/grpc' } } });
+    const d2 = denied.run();
+    h.grpcCalls[1]!.fail(7, 'permission denied');
+    await d2;
+    assert.equal(denied.localReply!.status, 403);
+    assert.equal(denied.localReply!.body, 'grpc 7: permission denied');
+    assert.equal(denied.localReply!.grpcStatus, 7);
+
+    const h2 = await load({ clusters: ['other'] });
+    const unknown = await h2.request({ request: { headers: { ':path': '/grpc' } } });
+    assert.equal(unknown.localReply!.body, 'grpc call failed to start: 4');
+  });
+
   it('reports BadArgument for an unknown cluster', async () => {
     const h = await load({ clusters: ['auth'] });
     const s = await h.request({ request: { headers: { ':path': '/call-unknown-cluster' } } });

@@ -3,7 +3,7 @@
 import {
   RootContext, HttpContext, TcpContext, BaseContext, StreamType, PeerType, downstream, upstream, Action, WasmResult, Header, HttpCallResponse, Json, JsonValue,
   registerRoot, request, response, sendLocalReply, closeStream, httpCall, setTickPeriod, log, SharedData, SharedQueue,
-  Counter, Gauge, Histogram, getProperty, getPropertyString, getPropertyInt64, getPropertyBool, decodeMap,
+  Counter, Gauge, Histogram, GrpcCallResponse, grpcCall, getProperty, getPropertyString, getPropertyInt64, getPropertyBool, decodeMap,
   setProperty, currentTimeNanos, pendingHttpCalls,
 } from "@remora/sdk/assembly";
 export * from "@remora/sdk/assembly/exports";
@@ -147,6 +147,15 @@ function onTokenResponse(origin: BaseContext, res: HttpCallResponse): void {
   SharedData.setText("token", (isRoot ? "root:" : "stream:") + res.text());
 }
 
+function onGrpcReply(origin: BaseContext, res: GrpcCallResponse): void {
+  if (!res.ok) {
+    sendLocalReply(403, "grpc " + res.status.toString() + ": " + res.statusMessage, [], 7);
+    return;
+  }
+  request.headers.set("x-grpc-reply", String.UTF8.decode(res.message));
+  (origin as Features).resumeRequest();
+}
+
 class Features extends HttpContext {
   path: string = "";
   authorized: bool = false;
@@ -255,6 +264,14 @@ class Features extends HttpContext {
         new Header("x-state", state === null ? "" : state),
         new Header("x-time-ok", currentTimeNanos() > 1600000000000000000 ? "yes" : "no"),
       ]);
+      return Action.Pause;
+    }
+    if (this.path == "/grpc") {
+      const status = grpcCall("auth", "auth.v1.Checker", "Check", [new Header("x-md", "1")],
+        String.UTF8.encode("request-bytes"), 1500, onGrpcReply);
+      if (status != WasmResult.Ok) {
+        sendLocalReply(502, "grpc call failed to start: " + status.toString());
+      }
       return Action.Pause;
     }
     if (this.path == "/close") {
