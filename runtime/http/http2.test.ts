@@ -121,6 +121,7 @@ describe('HTTP/2', () => {
     assert.equal(seen.headers['x-a'], 'b');
     assert.equal(seen.headers.via, '2 remora');
     assert.equal(seen.headers['x-forwarded-proto'], 'http');
+    assert.ok(p.metrics.opened.some((o) => o.listener === 'in' && o.protocol === 'http2'));
   });
 
   it('joins HTTP/2 cookie fields into one cookie header for an HTTP/1 upstream', async () => {
@@ -291,6 +292,7 @@ describe('TLS termination', () => {
     assert.equal(seen.url, '/over-h2');
     assert.equal(seen.headers['x-forwarded-proto'], 'https');
     assert.equal(r.headers.via, '2 remora');
+    assert.ok(p.metrics.opened.some((o) => o.protocol === 'tls'));
   });
 
   it('serves HTTP/1.1 when ALPN picks http/1.1', async () => {

@@ -132,7 +132,8 @@ export class Listener {
   private route(socket: net.Socket, kind: Exclude<Detected, 'more'>): void {
     const rt = this.runtime;
     const servers = this.servers;
-    let protocol: string = kind;
+    // Metric label: http1 | http2 | tls | tcp (h2c is HTTP/2; TLS without a certificate is opaque TCP).
+    let protocol: string = kind === 'h2c' ? 'http2' : kind;
     if (kind === 'tls' && servers.tls === undefined) protocol = 'tcp';
     rt.metrics.connectionOpen(this.name, protocol);
     socket.once('close', () => rt.metrics.connectionClose(this.name, protocol, socket.bytesRead, socket.bytesWritten));
@@ -143,7 +144,7 @@ export class Listener {
         servers.h1.emit('connection', socket);
         socket.resume();
         return;
-      case 'h2c':
+      case 'http2':
         // node:http2 picks up the unshifted preface itself; resuming here would lose it.
         servers.h2.emit('connection', socket);
         return;
