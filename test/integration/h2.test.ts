@@ -34,6 +34,7 @@ describe('h2c and gRPC through Remora', () => {
     const remora = await startRemora(cleanup, proxyConfig({
       routes: [
         { name: 'grpc', match: { pathPrefix: '/remora.test.Echo/' }, cluster: 'grpc' },
+        { name: 'h2-slow', match: { path: '/h2-never' }, cluster: 'h1', timeout: '300ms' },
         { name: 'by-authority', match: { pathPrefix: '/authority', host: 'h2.example' }, cluster: 'h2' },
         { name: 'to-h2', match: { pathPrefix: '/', headers: { 'x-to': 'h2' } }, cluster: 'h2' },
         { name: 'to-auto-h1', match: { pathPrefix: '/', headers: { 'x-to': 'auto-h1' } }, cluster: 'auto-h1' },
@@ -256,6 +257,18 @@ describe('h2c and gRPC through Remora', () => {
     for (const request of seen) assert.doesNotMatch(request.body, /smuggled/);
     const next = await h2Request(connect(t), { path: '/after-cl-mismatch' });
     assert.equal(next.status, 200);
+  });
+
+  test('route timeout over h2 answers 504 with remora-proxy-error on that stream only', TIMEOUT, async (t) => {
+    h1.handle('/h2-never', (req) => { req.resume(); });
+    const session = connect(t);
+    const [slow, fast] = await Promise.all([
+      h2Request(session, { path: '/h2-never' }),
+      h2Request(session, { path: '/h2-fast' }),
+    ]);
+    assert.equal(slow.status, 504);
+    assert.ok(slow.headers['remora-proxy-error'], 'remora-proxy-error header expected');
+    assert.equal(fast.status, 200);
   });
 
   test('gRPC unary call through Remora', TIMEOUT, async () => {

@@ -2,6 +2,7 @@
 // streaming in both directions, trailers, 100-continue, bodiless responses, WebSocket upgrade.
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { cleanupList, startRemora, type CleanupScope } from '../support/remora.ts';
@@ -293,4 +294,21 @@ test('WebSocket upgrade is passed through and messages echo both ways', TIMEOUT,
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
   ws.close(1000);
   assert.equal(await closed, 1000);
+});
+
+test('listener idleTimeout closes an idle keep-alive client connection', TIMEOUT, async (t) => {
+  const upstream = await startHttp1Upstream();
+  t.after(() => upstream.close());
+  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint, { listener: { idleTimeout: '300ms' } }));
+  const socket = net.connect(remora.ports.main!, '127.0.0.1');
+  t.after(() => socket.destroy());
+  let data = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (d: string) => { data += d; });
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  socket.write('GET /idle HTTP/1.1\r\nHost: x\r\n\r\n');
+  // No Connection: close, so only the idle timeout can end this connection.
+  await closed;
+  assert.match(data, /^HTTP\/1\.1 200 /);
 });
