@@ -1,6 +1,7 @@
 // One proxied request: route it, forward it upstream and write the answer into the downstream response.
-// The exchange object itself is the upstream handler (undici's dispatch handler shape), so the hot path has
-// one allocation per request for the proxy's own state, no closures and no intermediate streams.
+// The exchange object itself is the upstream handler (undici's dispatch handler shape), so the hot path
+// creates no closures, no promises and no intermediate streams: upstream chunks are written straight into
+// the downstream response, and backpressure is undici's pause (onData returning false) + 'drain'.
 // Routes with plugins hand the request and response through a FilterChain (runtime/filter/chain.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as http2 from 'node:http2';
