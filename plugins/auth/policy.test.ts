@@ -202,7 +202,7 @@ test('bad configurations are refused with the field path and the expectation', (
     [{ jwt: {} }, 'jwt.jwks: expected a JWKS object'],
     [{ jwt: { jwks: { keys: [] } } }, 'jwt.jwks: no RS256 (kty RSA) or HS256 (kty oct) signing key'],
     [{ jwt: { jwks: { keys: [{ kty: 'oct', k: 'c2hvcnQ' }] } } }, 'jwt.jwks.keys[0].k: HS256 keys must be at least 32 bytes'],
-    [{ jwt: { jwks: { keys: [{ kty: 'RSA', n: 'AQAB', e: 'AQAB' }] } } }, 'jwt.jwks.keys[0]: modulus must be 2048 to 8192 bits'],
+    [{ jwt: { jwks: { keys: [{ kty: 'RSA', n: 'AQAB', e: 'AQAB' }] } } }, 'jwt.jwks.keys[0]: modulus must be 2048 to 4096 bits'],
     [{ jwt: { jwks, clockSkewSeconds: -1 } }, 'jwt.clockSkewSeconds: expected a number >= 0'],
     [{ jwt: { jwks, audiences: [1] } }, 'jwt.audiences: expected a string or an array of strings'],
     [{ apiKeys: { keys: [{ key: 'x' }] } }, 'apiKeys.keys[0].name: expected a non-empty string'],

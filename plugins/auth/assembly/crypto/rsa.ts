@@ -12,7 +12,7 @@ import { MontgomeryModulus, limbsFromBytes, bytesFromLimbs, limbsFor } from './m
 /** RFC 7518 §3.3: RS256 keys must be at least 2048 bits. */
 export const RSA_MIN_BITS: i32 = 2048;
 /** Upper bound keeps a hostile JWKS from making every verification arbitrarily slow. */
-export const RSA_MAX_BITS: i32 = 8192;
+export const RSA_MAX_BITS: i32 = 4096;
 
 export class RsaPublicKey {
   /** Modulus length in bytes (k in RFC 8017). */
@@ -45,7 +45,7 @@ export class RsaPublicKey {
     }
     const bits = k * 8 - <i32>clz<u32>(<u32>unchecked(nBytes[start])) + 24;
     if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
-      RsaPublicKey.lastError = 'modulus must be 2048 to 8192 bits, got ' + bits.toString();
+      RsaPublicKey.lastError = 'modulus must be 2048 to 4096 bits, got ' + bits.toString();
       return null;
     }
     if ((unchecked(nBytes[nBytes.length - 1]) & 1) == 0) {
