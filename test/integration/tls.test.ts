@@ -6,7 +6,9 @@ import https from 'node:https';
 import { test } from 'node:test';
 import { startRemora } from '../support/remora.ts';
 import { h2Request, httpRequest, json, rawExchange } from '../support/clients.ts';
-import { singleClusterConfig } from '../support/config.ts';
+import * as grpc from '@grpc/grpc-js';
+import { proxyConfig } from '../support/config.ts';
+import { echoClient, FAIL_TRAILER, startGrpcUpstream } from '../support/grpc.ts';
 import { makeSelfSignedCert } from '../support/tls.ts';
 import { startHttp1Upstream, type EchoReply } from '../support/upstreams.ts';
 
@@ -15,8 +17,17 @@ const TIMEOUT = { timeout: 20_000 };
 test('TLS listener: HTTPS with ALPN http/1.1 and with h2 both reach the upstream', TIMEOUT, async (t) => {
   const cert = makeSelfSignedCert(t);
   const upstream = await startHttp1Upstream();
+  const grpcUpstream = await startGrpcUpstream();
   t.after(() => upstream.close());
-  const remora = await startRemora(t, singleClusterConfig(upstream.endpoint, { listener: { tls: { cert: cert.certFile, key: cert.keyFile } } }));
+  t.after(() => grpcUpstream.close());
+  const remora = await startRemora(t, proxyConfig({
+    routes: [
+      { name: 'grpc', match: { pathPrefix: '/remora.test.Echo/' }, cluster: 'grpc' },
+      { name: 'default', match: { pathPrefix: '/' }, cluster: 'app' },
+    ],
+    clusters: [{ name: 'app', endpoints: [upstream.endpoint] }, { name: 'grpc', endpoints: [grpcUpstream.endpoint], protocol: 'http2' }],
+    listener: { tls: { cert: cert.certFile, key: cert.keyFile } },
+  }));
   const port = remora.ports.main!;
 
   await t.test('ALPN http/1.1', async () => {
@@ -71,6 +82,20 @@ test('TLS listener: HTTPS with ALPN http/1.1 and with h2 both reach the upstream
     assert.equal(result.closed, true);
     const reply = await httpRequest(port, { path: '/after-bad-tls' });
     assert.equal(reply.status, 200);
+  });
+
+  await t.test('gRPC over TLS: a failing call keeps grpc-status and trailing metadata', async () => {
+    const client = echoClient(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(cert.cert)), { 'grpc.ssl_target_name_override': 'localhost' });
+    try {
+      const ok = await new Promise<string>((resolve, reject) => client.Unary({ text: 'tls-ping' }, (err, res) => (err ? reject(err) : resolve(res!.text))));
+      assert.equal(ok, 'tls-ping');
+      const err = await new Promise<grpc.ServiceError>((resolve, reject) =>
+        client.Fail({ text: 'x' }, (e) => (e ? resolve(e) : reject(new Error('expected failure')))));
+      assert.equal(err.code, grpc.status.PERMISSION_DENIED);
+      assert.deepEqual(err.metadata.get(FAIL_TRAILER.key), [FAIL_TRAILER.value]);
+    } finally {
+      client.close();
+    }
   });
 
   assert.equal(upstream.requests.length, 4);

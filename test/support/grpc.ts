@@ -23,13 +23,15 @@ export interface EchoClient extends grpc.Client {
   Fail(req: EchoRequest, callback: (err: grpc.ServiceError | null, reply?: EchoReply) => void): grpc.ClientUnaryCall;
 }
 
-function echoService(): { service: grpc.ServiceDefinition; Client: new (address: string, creds: grpc.ChannelCredentials) => EchoClient } {
+type EchoClientConstructor = new (address: string, creds: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => EchoClient;
+
+function echoService(): { service: grpc.ServiceDefinition; Client: EchoClientConstructor } {
   const definition = protoLoader.loadSync(PROTO, { keepCase: true, longs: Number, defaults: true });
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     remora: { test: { Echo: grpc.ServiceClientConstructor } };
   };
   const Echo = loaded.remora.test.Echo;
-  return { service: Echo.service, Client: Echo as unknown as new (address: string, creds: grpc.ChannelCredentials) => EchoClient };
+  return { service: Echo.service, Client: Echo as unknown as EchoClientConstructor };
 }
 
 export interface GrpcUpstream {
@@ -77,8 +79,8 @@ export async function startGrpcUpstream(): Promise<GrpcUpstream> {
   };
 }
 
-/** A plaintext Echo client aimed at `address` (host:port), e.g. a Remora listener. */
-export function echoClient(address: string): EchoClient {
+/** An Echo client aimed at `address` (host:port), e.g. a Remora listener; plaintext unless `creds` say otherwise. */
+export function echoClient(address: string, creds: grpc.ChannelCredentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}): EchoClient {
   const { Client } = echoService();
-  return new Client(address, grpc.credentials.createInsecure());
+  return new Client(address, creds, options);
 }
