@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { cleanupList, startRemora, runRemoraCli } from '../../test/support/remora.ts';
 import { startHttp1Upstream, startTcpEchoUpstream, type HttpUpstream } from '../../test/support/upstreams.ts';
 import net from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { echoClient } from '../../test/support/grpc.ts';
 import { admin, eventually, httpRequest, json } from '../../test/support/clients.ts';
 import { proxyConfig } from '../../test/support/config.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -86,6 +88,21 @@ describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, () =
     await auth.close();
     const down = await httpRequest(remora.ports.main!, { path: '/guarded', headers: { 'x-check': '1' } });
     assert.equal(down.status, 403, 'unreachable cluster answers 503 to the plugin, which denies');
+  });
+
+  it('a local reply with a gRPC status answers a gRPC client with that status and message', async () => {
+    const remora = await healthy();
+    const client = echoClient(`127.0.0.1:${remora.ports.main!}`);
+    try {
+      const md = new grpc.Metadata();
+      md.set('x-grpc-deny', '1');
+      const err = await new Promise<grpc.ServiceError | null>((resolve) => client.Unary({ text: 'hi' }, md, (e) => resolve(e)));
+      assert.ok(err);
+      assert.equal(err.code, grpc.status.PERMISSION_DENIED);
+      assert.equal(err.details, 'no entry');
+    } finally {
+      client.close();
+    }
   });
 
   it('a request body over the 1 MiB buffer limit of a buffering plugin gets 413', async () => {

@@ -17,6 +17,7 @@ const CALL_HEADERS = serializePairs([[':method', 'GET'], [':path', '/check'], ['
  * One module, several behaviours keyed by request headers:
  *   x-trap        -> unreachable in on_request_headers
  *   x-deny        -> local reply 403 "no entry" with x-deny-reason: test
+ *   x-grpc-deny   -> local reply with grpc_status 7 (PERMISSION_DENIED), message "no entry"
  *   x-check       -> http_call to cluster "auth" GET /check; on 2xx adds x-auth: ok and continues,
  *                    otherwise replies 403
  * Always: adds x-wasm-req: yes to requests and x-wasm-res: yes to responses; logs "hello from wasm"
@@ -40,6 +41,7 @@ export const GLUE_PLUGIN = `
   (data (i32.const 0x4f0) ":status")
   (data (i32.const 0x500) "x-auth")
   (data (i32.const 0x510) "ok")
+  (data (i32.const 0x520) "x-grpc-deny")
   (data (i32.const 0x600) "${watBytes(serializePairs([['x-deny-reason', 'test']]))}")
   (data (i32.const 0x700) "${watBytes(CALL_HEADERS)}")
   (global $counter (mut i32) (i32.const 0))
@@ -59,6 +61,10 @@ export const GLUE_PLUGIN = `
     (if (call $has (i32.const 0x440) (i32.const 6)) (then
       (drop (call $proxy_send_local_response (i32.const 403) (i32.const 0x450) (i32.const 16) (i32.const 0x470) (i32.const 8)
         (i32.const 0x600) (i32.const ${serializePairs([['x-deny-reason', 'test']]).length}) (i32.const -1)))
+      (return (i32.const 1))))
+    (if (call $has (i32.const 0x520) (i32.const 11)) (then
+      (drop (call $proxy_send_local_response (i32.const 403) (i32.const 0x450) (i32.const 16) (i32.const 0x470) (i32.const 8)
+        (i32.const 0) (i32.const 0) (i32.const 7)))
       (return (i32.const 1))))
     (if (call $has (i32.const 0x4d0) (i32.const 7)) (then
       (global.set $waiting (local.get $c))
