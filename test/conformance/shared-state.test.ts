@@ -3,7 +3,7 @@
 // on_queue_ready, and on_tick driving shared data and a metric.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cleanupList, startRemora } from '../support/remora.ts';
+import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
 import { startHttp1Upstream, type HttpUpstream } from '../support/upstreams.ts';
 import { admin, eventually, httpRequest } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
@@ -14,6 +14,8 @@ describe('proxy-runtime shared state plugins', () => {
   let port: number;
   let adminPort: number;
   let tokens: HttpUpstream;
+  let remora: RemoraProcess;
+  let config: Record<string, unknown>;
 
   before(async () => {
     const upstream = await startHttp1Upstream({ name: 'app' });
@@ -30,7 +32,7 @@ describe('proxy-runtime shared state plugins', () => {
     cleanup.after(() => tokens.close());
     const route = (name: string, prefix: string, plugins: string[]) =>
       ({ name, match: { pathPrefix: prefix }, cluster: 'app', plugins });
-    const remora = await startRemora(cleanup, proxyConfig({
+    config = proxyConfig({
       routes: [
         route('counter-a', '/counter/a', ['counter-a']),
         route('counter-b', '/counter/b', ['counter-b']),
@@ -60,7 +62,8 @@ describe('proxy-runtime shared state plugins', () => {
           plugin({ name: 'ticker-token', fixture: 'tick', rootId: 'ticker', config: '20,tokens', vmId: 'tick-token' }),
         ],
       },
-    }));
+    });
+    remora = await startRemora(cleanup, config);
     port = remora.ports.main!;
     adminPort = remora.adminPort;
   });
@@ -148,5 +151,12 @@ describe('proxy-runtime shared state plugins', () => {
     assert.equal(call.method, 'GET');
     assert.equal(call.url, '/token');
     assert.equal(call.headers.host, 'token.conformance');
+  });
+
+  test('a reload with the same plugins keeps their VMs, so shared data carries on', async () => {
+    const before = await hits('/counter/other');
+    remora.reload(config);
+    await remora.waitForLog((l) => l.msg === 'config reloaded');
+    assert.equal(await hits('/counter/other'), before + 1);
   });
 });
