@@ -6,7 +6,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { cleanupList, startRemora, type CleanupScope } from '../support/remora.ts';
-import { eventually, gate, httpRequest, json, rawExchange } from '../support/clients.ts';
+import { eventually, firstStatus, gate, httpRequest, json, rawExchange } from '../support/clients.ts';
 import { singleClusterConfig } from '../support/config.ts';
 import { patternBytes, sha256, startHttp1Upstream, startWebSocketUpstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
@@ -215,6 +215,16 @@ describe('http1 proxying', () => {
       assert.equal(reply.status, 200);
       assert.equal(reply.body.toString(), 'slow done');
     }
+  });
+
+  test('absolute-form request target (as sent to an HTTP proxy) is routed by its path and forwarded in origin-form', TIMEOUT, async () => {
+    // RFC 9112 §3.2.2: a server MUST accept the absolute-form; apps using Remora as their
+    // HTTP proxy send it.
+    const result = await rawExchange(port, 'GET http://example.com/abs/form?x=1 HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n', 5000);
+    assert.equal(firstStatus(result.data), 200, `got: ${JSON.stringify(result.data.slice(0, 200))}`);
+    const echo = JSON.parse(result.data.slice(result.data.indexOf('\r\n\r\n') + 4)) as EchoReply;
+    assert.equal(echo.url, '/abs/form?x=1');
+    assert.equal(echo.headers.host, 'example.com');
   });
 
   test('pipelined requests on one connection are answered in order', TIMEOUT, async () => {
