@@ -67,6 +67,27 @@ test('valid HS256 and RS256 tokens are accepted; identity and claims become requ
   assert.equal(decide({ authorization: `bearer ${mintHs256(secret, claims())}` }).status, 0);
 });
 
+test('verified tokens are cached by their text; claims are still checked on every use', () => {
+  configure(baseConfig);
+  const now = nowSeconds();
+  const token = mintRs256(rsa.privateKey, claims({ exp: now + 100 }), { kid: 'rsa-1' });
+  assert.equal(m.call('cacheHits'), 0);
+  assert.equal(decide(bearer(token), '/', now).status, 0);
+  assert.equal(decide(bearer(token), '/', now).status, 0);
+  assert.equal(m.call('cacheHits'), 1, 'the second use is a cache hit');
+  // Later the same (cached) token has expired: refused although its signature result is cached.
+  const later = decide(bearer(token), '/', now + 1000);
+  assert.equal(later.status, 401);
+  assert.equal(later.description, 'token expired');
+  // A token differing only in its signature never hits the entry.
+  const forged = token.slice(0, -4) + (token.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+  assert.equal(decide(bearer(forged), '/', now).status, 401);
+  configure({ ...baseConfig, jwt: { ...baseConfig.jwt, cacheSize: 0 } });
+  decide(bearer(token), '/', now);
+  decide(bearer(token), '/', now);
+  assert.equal(m.call('cacheHits'), 0, 'cacheSize 0 disables the cache');
+});
+
 test('missing credentials get 401 with a bare Bearer challenge', () => {
   configure(baseConfig);
   const d = decide({});
@@ -205,6 +226,7 @@ test('bad configurations are refused with the field path and the expectation', (
     [{ jwt: { jwks: { keys: [{ kty: 'RSA', n: 'AQAB', e: 'AQAB' }] } } }, 'jwt.jwks.keys[0]: modulus must be 2048 to 4096 bits'],
     [{ jwt: { jwks, clockSkewSeconds: -1 } }, 'jwt.clockSkewSeconds: expected a number >= 0'],
     [{ jwt: { jwks, audiences: [1] } }, 'jwt.audiences: expected a string or an array of strings'],
+    [{ jwt: { jwks, cacheSize: -1 } }, 'jwt.cacheSize: expected an integer from 0 to 100000'],
     [{ apiKeys: { keys: [{ key: 'x' }] } }, 'apiKeys.keys[0].name: expected a non-empty string'],
     [{ apiKeys: { keys: [{ name: 'a', key: 'x', sha256: 'ab' }] } }, 'apiKeys.keys[0]: expected exactly one of'],
     [{ apiKeys: { keys: [{ name: 'a', sha256: 'zz' }] } }, 'apiKeys.keys[0].sha256: expected 64 hex digits'],

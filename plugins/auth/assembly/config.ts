@@ -3,6 +3,7 @@
 import { Json, JsonValue } from '@remora/sdk/assembly/json';
 import { ClaimRules, RequiredClaim } from './jwt/claims';
 import { KeySet, parseJwks } from './jwt/jwks';
+import { VerifiedTokenCache } from './jwt/cache';
 import { Sha256 } from './crypto/sha256';
 
 /** Maps one claim to the request header it is forwarded in. */
@@ -28,7 +29,12 @@ export class JwtConfig {
   forwardToken: bool = true;
   /** Claim used as the caller's identity (identityHeader). */
   identityClaim: string = 'sub';
+  /** Tokens with a verified signature (cacheSize entries; 0 = off). */
+  cache: VerifiedTokenCache = new VerifiedTokenCache(DEFAULT_CACHE_SIZE);
 }
+
+/** Verified tokens kept per plugin, as Envoy's jwt_authn default. */
+export const DEFAULT_CACHE_SIZE: i32 = 100;
 
 export class ApiKey {
   /** SHA-256 of the key: plaintext keys are hashed at configure time, so lookups compare digests. */
@@ -135,7 +141,7 @@ function lowerList(list: string[]): string[] {
 
 const KNOWN_TOP = ['realm', 'identityHeader', 'jwt', 'apiKeys', 'external'];
 const KNOWN_JWT = ['jwks', 'issuers', 'audiences', 'clockSkewSeconds', 'requireExpiration', 'requiredClaims',
-  'header', 'prefix', 'queryParam', 'forwardClaims', 'forwardToken', 'identityClaim'];
+  'header', 'prefix', 'queryParam', 'forwardClaims', 'forwardToken', 'identityClaim', 'cacheSize'];
 const KNOWN_KEYS = ['header', 'queryParam', 'keys', 'forwardKey'];
 const KNOWN_EXT = ['cluster', 'pathPrefix', 'authority', 'timeoutMs', 'requestHeaders', 'upstreamHeaders',
   'clientHeaders', 'statusOnError'];
@@ -213,6 +219,13 @@ function parseJwt(v: JsonValue, c: JwtConfig): string {
   if (ft !== null) {
     if (!ft.isBool) return bad('jwt.forwardToken', 'expected a boolean');
     c.forwardToken = ft.boolValue;
+  }
+  const cacheSize = v.get('cacheSize');
+  if (cacheSize !== null) {
+    if (!cacheSize.isNumber || !cacheSize.isInteger || cacheSize.intValue < 0 || cacheSize.intValue > 100000) {
+      return bad('jwt.cacheSize', 'expected an integer from 0 to 100000');
+    }
+    c.cache = new VerifiedTokenCache(<i32>cacheSize.intValue);
   }
   const idc = optString(v, 'identityClaim', c.identityClaim);
   if (idc === null) return bad('jwt.identityClaim', 'expected a non-empty string');

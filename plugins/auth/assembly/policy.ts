@@ -156,9 +156,13 @@ export function decide(cfg: AuthConfig, req: RequestInfo, nowSeconds: f64): Auth
   if (jwt !== null) {
     const token = presentedToken(jwt, req);
     if (token !== null) {
-      const parsed = parseJwt(token);
-      if (parsed === null) return refuse(d, cfg, 401, 'invalid_token', Jwt.lastError);
-      if (!verifyJwtSignature(token, parsed, jwt.keys)) return refuse(d, cfg, 401, 'invalid_token', 'token signature is invalid');
+      let parsed = jwt.cache.get(token);
+      if (parsed === null) {
+        parsed = parseJwt(token);
+        if (parsed === null) return refuse(d, cfg, 401, 'invalid_token', Jwt.lastError);
+        if (!verifyJwtSignature(token, parsed, jwt.keys)) return refuse(d, cfg, 401, 'invalid_token', 'token signature is invalid');
+        jwt.cache.put(token, parsed);
+      }
       const verdict = checkClaims(parsed.payload, jwt.rules, nowSeconds);
       if (verdict.code == CLAIMS_FORBIDDEN) return refuse(d, cfg, 403, 'insufficient_scope', verdict.reason);
       if (verdict.code != CLAIMS_OK) return refuse(d, cfg, 401, 'invalid_token', verdict.reason);

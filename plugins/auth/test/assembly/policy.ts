@@ -47,3 +47,9 @@ export function decideFor(headers: string, path: string, nowSeconds: f64): strin
   }
   return out;
 }
+
+/** How many JWT lookups the configured cache answered. */
+export function cacheHits(): i32 {
+  const jwt = config!.jwt;
+  return jwt === null ? -1 : jwt.cache.hits;
+}
