@@ -81,6 +81,18 @@ describe('SDK through the harness', () => {
     assert.equal(s.response.headers.get('x-seen-status'), '403');
   });
 
+  it('replaces an upstream response with a local reply from onResponseHeaders', async () => {
+    const h = await load();
+    const s = await h.request({ request: { headers: { ':path': '/mask-errors' } }, response: { status: 500, body: 'stack trace' } });
+    assert.ok(s.upstreamRequest);
+    assert.equal(s.response.status, 502);
+    assert.equal(s.response.body.toString(), 'upstream failed (500)');
+    assert.equal(s.response.headers.get('x-plugin'), 'features'); // the reply went through the response path
+    const fine = await h.request({ request: { headers: { ':path': '/mask-errors' } }, response: { status: 200, body: 'ok' } });
+    assert.equal(fine.response.body.toString(), 'ok');
+    assert.equal(fine.localReply, undefined);
+  });
+
   it('makes an http call, pauses, and resumes with headers from the answer', async () => {
     const h = await load({ clusters: ['auth'] });
     const s = h.stream({ request: { headers: { ':path': '/call' } } });

@@ -317,6 +317,13 @@ class Features extends HttpContext {
   }
 
   onResponseHeaders(headerCount: u32, endOfStream: bool): Action {
+    if (this.path == "/mask-errors") {
+      const upstreamStatus = response.headers.get(":status");
+      if (upstreamStatus !== null && upstreamStatus.startsWith("5") && upstreamStatus != "502") {
+        sendLocalReply(502, "upstream failed (" + upstreamStatus + ")");
+        return Action.Pause;
+      }
+    }
     response.headers.set("x-plugin", "features");
     if (this.path == "/body") response.headers.remove("content-length");
     const status = response.headers.get(":status");
