@@ -25,7 +25,8 @@ export function missingToolsAdvice(t: Tools): string[] {
   }
   if (!t.nginx) {
     lines.push(
-      'nginx not found: the origin and the nginx targets need it, so no target can run (every proxy forwards to the nginx origin).',
+      'nginx not found: skipping the nginx targets (nginx, nginx-proxy), so Remora\'s nginx ratios cannot be computed;',
+      '  the proxies forward to a node:http origin instead (slower than nginx, so their figures are lower).',
       '  install it:  sudo apt-get update && sudo apt-get install -y nginx   (macOS: brew install nginx)',
     );
   }
