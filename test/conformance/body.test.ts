@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cleanupList, startRemora } from '../support/remora.ts';
-import { startHttp1Upstream, type EchoReply } from '../support/upstreams.ts';
+import { startH2cUpstream, startHttp1Upstream, type EchoReply } from '../support/upstreams.ts';
 import { httpRequest } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
 import { header, plugin } from './support.ts';
@@ -15,9 +15,17 @@ describe('proxy-runtime body plugin', () => {
   before(async () => {
     const upstream = await startHttp1Upstream({ name: 'app' });
     cleanup.after(() => upstream.close());
+    const h2 = await startH2cUpstream({ name: 'app-h2' });
+    cleanup.after(() => h2.close());
     const remora = await startRemora(cleanup, proxyConfig({
-      routes: [{ name: 'body', match: { pathPrefix: '/' }, cluster: 'app', plugins: ['body'] }],
-      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
+      routes: [
+        { name: 'body-h2', match: { pathPrefix: '/', headers: { 'x-upstream-protocol': 'h2' } }, cluster: 'app-h2', plugins: ['body'] },
+        { name: 'body', match: { pathPrefix: '/' }, cluster: 'app', plugins: ['body'] },
+      ],
+      clusters: [
+        { name: 'app', endpoints: [upstream.endpoint] },
+        { name: 'app-h2', endpoints: [h2.endpoint], protocol: 'http2' },
+      ],
       extra: { plugins: [plugin({ name: 'body', fixture: 'body', rootId: 'body' })] },
     }));
     port = remora.ports.main!;
@@ -64,6 +72,12 @@ describe('proxy-runtime body plugin', () => {
     const echo = JSON.parse(text.replace(/\|len=\d+\|request-body-calls=[12]$/, '')) as EchoReply;
     assert.equal(echo.body, 'req[******]', 'the upstream got the rewritten request body');
     assert.equal(echo.bodyBytes, 'req[secret]'.length);
+  });
+
+  test('both rewrites hold when the upstream speaks HTTP/2', async () => {
+    const reply = await httpRequest(port, { method: 'POST', path: '/pipe', body: 'h2 secret', headers: { 'x-upstream-protocol': 'h2' } });
+    assert.equal(reply.status, 200);
+    assert.match(reply.body.toString(), /^req\[h2 \*\*\*\*\*\*\]\|len=14\|request-body-calls=[12]$/);
   });
 
   test('a request body past the 1 MiB buffer limit is answered 413, as Envoy does', async () => {
