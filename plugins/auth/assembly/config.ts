@@ -94,9 +94,8 @@ function hexDigest(hex: string): StaticArray<u8> | null {
   if (hex.length != 64) return null;
   const out = new StaticArray<u8>(32);
   for (let i = 0; i < 32; i++) {
-    const v = I32.parseInt(hex.substr(i * 2, 2), 16);
-    if (isNaN(<f64>v) || !isHex(hex.charCodeAt(i * 2)) || !isHex(hex.charCodeAt(i * 2 + 1))) return null;
-    out[i] = <u8>v;
+    if (!isHex(hex.charCodeAt(i * 2)) || !isHex(hex.charCodeAt(i * 2 + 1))) return null;
+    out[i] = <u8>I32.parseInt(hex.substr(i * 2, 2), 16);
   }
   return out;
 }
