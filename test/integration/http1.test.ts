@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { cleanupList, startRemora, type CleanupScope } from '../support/remora.ts';
 import { eventually, firstStatus, gate, httpRequest, json, rawExchange } from '../support/clients.ts';
-import { singleClusterConfig } from '../support/config.ts';
-import { patternBytes, sha256, startHttp1Upstream, startWebSocketUpstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
+import { proxyConfig, singleClusterConfig } from '../support/config.ts';
+import { patternBytes, sha256, startHttp1Upstream, startRawUpstream, startWebSocketUpstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -321,4 +321,27 @@ test('listener idleTimeout closes an idle keep-alive client connection', TIMEOUT
   // No Connection: close, so only the idle timeout can end this connection.
   await closed;
   assert.match(data, /^HTTP\/1\.1 200 /);
+});
+
+test('upstream bodies without a length (close-delimited, HTTP/1.0) arrive whole, re-framed for a keep-alive client', TIMEOUT, async (t) => {
+  const body = patternBytes(50_000, 9);
+  const closeDelimited = await startRawUpstream(() => Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n'), body]));
+  const http10 = await startRawUpstream(() => 'HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nold-school');
+  t.after(() => closeDelimited.close());
+  t.after(() => http10.close());
+  const remora = await startRemora(t, proxyConfig({
+    routes: [
+      { name: 'close-delimited', match: { path: '/close-delimited' }, cluster: 'close-delimited' },
+      { name: 'http10', match: { path: '/http10' }, cluster: 'http10' },
+    ],
+    clusters: [{ name: 'close-delimited', endpoints: [closeDelimited.endpoint] }, { name: 'http10', endpoints: [http10.endpoint] }],
+  }));
+  const agent = keepAliveAgent(t);
+  const first = await httpRequest(remora.ports.main!, { path: '/close-delimited', agent });
+  assert.equal(first.status, 200);
+  assert.equal(sha256(first.body), sha256(body));
+  const second = await httpRequest(remora.ports.main!, { path: '/http10', agent });
+  assert.equal(second.status, 200);
+  assert.equal(second.body.toString(), 'old-school');
+  assert.equal(first.localPort, second.localPort, 'the client connection stays open across both');
 });
