@@ -82,6 +82,20 @@ describe('h2c and gRPC through Remora', () => {
     assert.equal(getEcho.headers.host, `127.0.0.1:${port}`);
   });
 
+  test('h2 split cookie fields reach an http1 upstream as one "; "-joined cookie; set-cookie lines stay separate', TIMEOUT, async (t) => {
+    h1.handle('/cookies', (req, res) => {
+      req.resume();
+      res.setHeader('set-cookie', ['x=1', 'y=2']);
+      res.end(JSON.stringify({ cookie: req.headers.cookie }));
+    });
+    const session = connect(t);
+    // node sends each array element as its own cookie field (RFC 9113 §8.2.3 allows the split).
+    const reply = await h2Request(session, { path: '/cookies', headers: { cookie: ['a=1', 'b=2'] as unknown as string } });
+    assert.equal(reply.status, 200);
+    assert.equal(JSON.parse(reply.body.toString()).cookie, 'a=1; b=2');
+    assert.deepEqual(reply.headers['set-cookie'], ['x=1', 'y=2']);
+  });
+
   test('h2 :authority is used for host matching', TIMEOUT, async (t) => {
     const session = connect(t);
     const reply = await h2Request(session, { path: '/authority', headers: { ':authority': 'h2.example:8443' } });
