@@ -4,7 +4,8 @@
 import { prop, type PropertyValue } from '../../abi/index.ts';
 import type { ConnectionInfo, HeaderMap, StreamInfo } from '../filter/types.ts';
 
-const ns = (ms: number) => BigInt(Math.round(ms * 1e6));
+/** Milliseconds (epoch or duration) to int64 nanoseconds, exact for whole milliseconds. */
+const ns = (ms: number) => (Number.isInteger(ms) ? BigInt(ms) * 1_000_000n : BigInt(Math.round(ms * 1e6)));
 
 function header(map: HeaderMap | undefined, name: string): string | undefined {
   if (!map) return undefined;
@@ -28,7 +29,11 @@ function headerMap(map: HeaderMap | undefined, name?: string): PropertyValue | u
   return prop.map([...out]);
 }
 
-const hostPort = (addr: string, port: number) => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+/** host:port as Envoy prints it; IPv4-mapped IPv6 (node's dual-stack sockets) shown as IPv4. */
+function hostPort(addr: string, port: number): string {
+  const a = addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+  return a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
+}
 
 function connectionProperty(key: string, c: ConnectionInfo | StreamInfo): PropertyValue | undefined {
   switch (key) {
