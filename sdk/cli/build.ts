@@ -24,6 +24,10 @@ export async function buildProject(dir: string, opts: BuildOptions = {}): Promis
     return 1;
   }
   if (r.diagnostics) process.stderr.write(`${r.diagnostics}\n`);
+  if (r.foreignImports.length > 0) {
+    process.stderr.write(`warning: the module imports ${r.foreignImports.join(', ')}, which neither Remora nor Envoy provide: ` +
+      'it will fail to load (remove the call that needs it, e.g. trace() or console.log)\n');
+  }
   process.stdout.write(`built ${relative(process.cwd(), out) || out} (${r.size} bytes)\n`);
   return 0;
 }

@@ -41,6 +41,13 @@ describe('remora plugin', () => {
     assert.match(tested.stdout, /ℹ fail 0\n/);
     // "a header-adding plugin under 20 KB"
     assert.ok(statSync(join(dir, 'build', 'plugin.wasm')).size < 20 * 1024);
+
+    // A stray trace() makes the module import env.trace: the build says it will not load.
+    const source = join(dir, 'assembly', 'index.ts');
+    writeFileSync(source, readFileSync(source, 'utf8').replace('return Action.Continue;', 'trace("debugging");\n    return Action.Continue;'));
+    const warned = await remora(['plugin', 'build'], dir);
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(warned.stderr, /warning: the module imports env\.trace, which neither Remora nor Envoy provide/);
   });
 
   it('build reports compiler errors with exit 1 and keeps no partial output', async () => {

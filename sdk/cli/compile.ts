@@ -1,6 +1,6 @@
 // Compiles an AssemblyScript plugin entry with the SDK's flags. One place for the flags, used by
 // `remora plugin build`, sdk/build.ts (examples, SDK test plugins) and anyone building SDK plugins.
-import { mkdirSync, renameSync, statSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,6 +52,16 @@ export interface CompileResult {
   size: number;
   /** Compiler diagnostics (warnings on success, errors on failure). */
   diagnostics: string;
+  /** Imports other than the standard `env.proxy_*` host functions: the module will not load in Envoy. */
+  foreignImports: string[];
+}
+
+/** Imports of a module that are not proxy-wasm host functions (e.g. `env.trace` from a stray trace()). */
+export function foreignImports(wasm: Uint8Array): string[] {
+  const module = new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>);
+  return WebAssembly.Module.imports(module)
+    .filter((i) => !(i.module === 'env' && i.kind === 'function' && i.name.startsWith('proxy_')))
+    .map((i) => `${i.module}.${i.name}`);
 }
 
 /**
@@ -84,8 +94,8 @@ export async function compilePlugin(opts: CompileOptions): Promise<CompileResult
   diagnostics = diagnostics.split('\n').filter((l) => !/^Last converge was suboptimal\.?$/.test(l.trim())).join('\n').trim();
   if (error) {
     rmSync(tmp, { force: true });
-    return { ok: false, out, size: 0, diagnostics: diagnostics || error.message };
+    return { ok: false, out, size: 0, diagnostics: diagnostics || error.message, foreignImports: [] };
   }
   renameSync(tmp, out);
-  return { ok: true, out, size: statSync(out).size, diagnostics };
+  return { ok: true, out, size: statSync(out).size, diagnostics, foreignImports: foreignImports(readFileSync(out)) };
 }
