@@ -5,10 +5,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import { basename } from 'node:path';
 import { test } from 'node:test';
 import WebSocket from 'ws';
 import { logLevel, startRemora } from '../support/remora.ts';
+import { makeSelfSignedCert, type TestCert } from '../support/tls.ts';
 import { admin, eventually, h2Request, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig, singleClusterConfig } from '../support/config.ts';
 import { startHttp1Upstream, startTcpEchoUpstream, startWebSocketUpstream, type EchoReply } from '../support/upstreams.ts';
@@ -188,6 +190,31 @@ test('SIGTERM with only idle keep-alive connections exits 0 without waiting out 
   assert.equal((await h2Request(session, { path: '/idle-h2' })).status, 200);
   // Both connections are now idle; the test's 15 s timeout is far below the 60 s grace period.
   assert.equal(await remora.stop('SIGTERM'), 0);
+});
+
+test('SIGHUP rotates the TLS certificate and applies a new header limit to new connections', TIMEOUT, async (t) => {
+  const before = makeSelfSignedCert(t);
+  const after = makeSelfSignedCert(t);
+  const upstream = await startHttp1Upstream();
+  t.after(() => upstream.close());
+  const config = (cert: TestCert, listener: Record<string, unknown> = {}) =>
+    singleClusterConfig(upstream.endpoint, { listener: { tls: { cert: cert.certFile, key: cert.keyFile }, ...listener } });
+  const remora = await startRemora(t, config(before));
+  const port = remora.ports.main!;
+  const fingerprint = () => new Promise<string>((resolve, reject) => {
+    const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.destroy();
+    });
+    socket.on('error', reject);
+  });
+  const original = await fingerprint();
+  assert.equal((await httpRequest(port, { path: '/big', headers: { 'x-big': 'z'.repeat(20 * 1024) } })).status, 431);
+
+  remora.reload(config(after, { maxHeaderBytes: 32 * 1024 }));
+  await eventually(async () => assert.notEqual(await fingerprint(), original), 8000, 100);
+  const big = await httpRequest(port, { path: '/big', headers: { 'x-big': 'z'.repeat(20 * 1024) } });
+  assert.equal(big.status, 200);
 });
 
 test('SIGHUP with a broken config logs the error and keeps serving with the old config', TIMEOUT, async (t) => {
