@@ -16,7 +16,7 @@ import type { Route } from '../router/router.ts';
 import { pickCluster } from '../router/router.ts';
 import type { Cluster } from '../upstream/cluster.ts';
 import type { Endpoint, UpstreamHandler, UpstreamRequest } from '../upstream/types.ts';
-import { UpstreamErrorCode } from '../upstream/types.ts';
+import { UpstreamErrorCode, upstreamError } from '../upstream/types.ts';
 import type { RequestHead } from './headers.ts';
 import { buildRequestHead, flatToRequestMap, mapToObject, objectToMap, requestMapToHead } from './headers.ts';
 
@@ -142,10 +142,43 @@ export class HttpExchange implements UpstreamHandler {
       path: head.path,
       headers: head.headers,
       body,
-      timeoutMs: route.timeoutMs,
+      timeoutMs: this.armRouteTimer(route.timeoutMs),
       expectsTrailers: head.expectsTrailers,
     };
     endpoint.dispatch(upstream, this);
+  }
+
+  /**
+   * undici's head timeout runs on its coarse timer (about 0.5 s of slack), fine for the usual seconds but
+   * not for short route timeouts: those get a precise timer here and the client gets none.
+   */
+  private armRouteTimer(timeoutMs: number): number {
+    if (timeoutMs <= 0 || timeoutMs >= PRECISE_TIMEOUT_BELOW_MS) return timeoutMs;
+    this.routeTimer = setTimeout(onRouteTimeout, timeoutMs, this);
+    return 0;
+  }
+
+  private routeTimer: NodeJS.Timeout | undefined = undefined;
+
+  private clearRouteTimer(): void {
+    if (this.routeTimer !== undefined) {
+      clearTimeout(this.routeTimer);
+      this.routeTimer = undefined;
+    }
+  }
+
+  /** The route timeout fired before response headers. */
+  routeTimedOut(): void {
+    this.routeTimer = undefined;
+    if (this.phase !== Phase.upstream || this.detached) return;
+    const abort = this.abortUpstream;
+    if (abort !== undefined) {
+      abort(upstreamError('upstream timeout', UpstreamErrorCode.timeout)); // onError answers 504
+      return;
+    }
+    // Still queued for a connection: answer now; onConnect will cancel the request.
+    this.detached = true;
+    this.errorReply(504, ProxyError.timeout);
   }
 
   // ---- UpstreamHandler (called by undici or the h2 client) ----
@@ -157,6 +190,7 @@ export class HttpExchange implements UpstreamHandler {
 
   onHeaders(statusCode: number, raw: Array<Buffer | string>, resume: () => void, _statusText: string): boolean {
     if (statusCode < 200 || this.phase !== Phase.upstream || this.detached) return true; // 1xx: Remora answered 100-continue itself
+    this.clearRouteTimer();
     this.resumeUpstream = resume;
     this.upstreamResponseEpoch = Date.now();
     this.phase = Phase.responding;
@@ -185,6 +219,7 @@ export class HttpExchange implements UpstreamHandler {
 
   onTrailersOnly(statusCode: number, flat: string[]): void {
     if (this.phase !== Phase.upstream || this.detached) return;
+    this.clearRouteTimer();
     this.upstreamResponseEpoch = Date.now();
     this.phase = Phase.responding;
     this.status = statusCode;
@@ -322,6 +357,7 @@ export class HttpExchange implements UpstreamHandler {
   finish(): void {
     if (this.phase === Phase.done) return;
     this.phase = Phase.done;
+    this.clearRouteTimer();
     this.endEpoch = Date.now();
     const durationMs = performance.now() - this.startTime;
     if (this.cluster !== undefined) this.cluster.requestDone();
@@ -512,6 +548,13 @@ export class HttpExchange implements UpstreamHandler {
   get finished(): boolean {
     return this.phase === Phase.done;
   }
+}
+
+/** Route timeouts below this use a precise timer (undici's head timeout has ~0.5 s resolution). */
+const PRECISE_TIMEOUT_BELOW_MS = 3_000;
+
+function onRouteTimeout(ex: HttpExchange): void {
+  ex.routeTimedOut();
 }
 
 function onResponseClose(this: DownstreamResponse): void {

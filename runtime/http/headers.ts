@@ -21,6 +21,9 @@ export interface RequestHead {
   expectsTrailers: boolean;
 }
 
+/** scheme://authority then path-and-query (fragment never sent). */
+const ABSOLUTE_FORM = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)([^#]*)/;
+
 /** Names that never cross the proxy (they describe one connection, not the message). */
 function isHopByHop(name: string): boolean {
   switch (name) {
@@ -64,6 +67,16 @@ export function buildRequestHead(
 ): RequestHead {
   const out: string[] = [];
   let authority = '';
+  if (path.charCodeAt(0) !== 47 /* '/' */ && path !== '*') {
+    // Absolute-form target (clients using Remora as their HTTP proxy): its authority replaces Host and the
+    // upstream gets the origin-form (RFC 9112 §3.2.2, §3.3).
+    const abs = ABSOLUTE_FORM.exec(path);
+    if (abs !== null) {
+      const at = abs[1].lastIndexOf('@');
+      authority = at === -1 ? abs[1] : abs[1].slice(at + 1);
+      path = abs[2] === '' ? '/' : abs[2].charCodeAt(0) === 63 /* '?' */ ? `/${abs[2]}` : abs[2];
+    }
+  }
   let forwardedFor = '';
   let requestId = '';
   let via = '';

@@ -155,6 +155,13 @@ describe('HTTP/1.1 proxying', () => {
     assert.equal(seen.headers.host, 'svc');
   });
 
+  it('accepts an absolute-form target: routes by its path, forwards origin-form with its authority as Host', async () => {
+    const reply = await raw(p.port(), 'GET http://user@svc.example:81/echo/abs?x=1 HTTP/1.1\r\nHost: other\r\nConnection: close\r\n\r\n');
+    const seen = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
+    assert.equal(seen.url, '/echo/abs?x=1');
+    assert.equal(seen.headers.host, 'svc.example:81');
+  });
+
   it('keeps the downstream connection alive across requests', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const ports = new Set<number>();
