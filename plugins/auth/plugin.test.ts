@@ -120,6 +120,19 @@ test('external check: request headers go to the cluster; 2xx continues with copi
   assert.equal(s.upstreamRequest?.headers.get('x-user-id'), 'u-42');
 });
 
+test('external check: the identity comes only from the check answer, never from the client', async () => {
+  const ext = await loadPlugin(wasm, { config: { external: { cluster: 'authz', upstreamHeaders: ['x-remora-identity'] } } });
+  const run = async (answer: Record<string, string>) => {
+    const s = ext.stream({ request: { headers: { 'x-remora-identity': 'admin' } } });
+    const done = s.run();
+    await new Promise((r) => setImmediate(r));
+    ext.pendingHttpCalls[0]!.respond({ status: 200, headers: answer });
+    return (await done).upstreamRequest!.headers.getAll('x-remora-identity');
+  };
+  assert.deepEqual(await run({ 'x-remora-identity': 'u-5' }), ['u-5']);
+  assert.deepEqual(await run({}), []);
+});
+
 test('external check: a denial is forwarded to the client; no answer gives statusOnError', async () => {
   const ext = await loadPlugin(wasm, { config: { external: { cluster: 'authz', statusOnError: 503 } } });
   const [denied0, failures0] = [counter('auth_denied_total'), counter('auth_check_failures_total')];
