@@ -280,6 +280,18 @@ describe('HTTP/1.1 proxying', () => {
     }
   });
 
+  it('declines an h2c upgrade and answers the request as plain HTTP/1.1', async () => {
+    const reply = await raw(
+      p.port(),
+      'GET /echo/h2c HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n',
+    );
+    assert.match(reply, /^HTTP\/1\.1 200 /);
+    const seen = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4));
+    assert.equal(seen.url, '/echo/h2c');
+    assert.equal(seen.headers.upgrade, undefined);
+    assert.equal(seen.headers['http2-settings'], undefined);
+  });
+
   it('answers 404 with remora-proxy-error when no route matches', async () => {
     const r = await request(`${p.url()}/nowhere`);
     assert.equal(r.status, 404);

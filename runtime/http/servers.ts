@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { ListenerConfig } from '../config/types.ts';
@@ -38,7 +39,8 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
     new HttpExchange(rt, req, res, false, 'http').start();
   });
   h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    tunnelUpgrade(rt, req, socket, head, 'http');
+    if (isH2cUpgrade(req)) answerWithoutUpgrade(rt, req, socket);
+    else tunnelUpgrade(rt, req, socket, head, 'http');
   });
   h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => rejectMalformed(rt, err, socket));
   // This server never listens itself (sockets arrive by emit('connection')), but node starts its connection
@@ -130,6 +132,29 @@ function wireH2(
   server.on('stream', (stream: http2.ServerHttp2Stream) => {
     stream.on('error', () => {});
   });
+}
+
+/**
+ * `Upgrade: h2c` on a body-less request (curl --http2 on http:// URLs): Remora declines the upgrade
+ * (allowed by RFC 9110 §7.8) and proxies the request as plain HTTP/1.1, instead of tunnelling the
+ * connection past routing. node has already detached its parser, so the response closes the connection.
+ */
+function isH2cUpgrade(req: http.IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade;
+  if (upgrade === undefined || upgrade.trim().toLowerCase() !== 'h2c') return false;
+  return req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
+}
+
+function answerWithoutUpgrade(rt: ListenerRuntime, req: http.IncomingMessage, socket: Duplex): void {
+  const res = new http.ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket as Socket);
+  res.once('finish', () => {
+    res.detachSocket(socket as Socket);
+    socket.end();
+  });
+  socket.on('error', () => socket.destroy());
+  new HttpExchange(rt, req, res, false, 'http').start();
 }
 
 /** HTTP/2 header list size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2). */
