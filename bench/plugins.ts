@@ -4,7 +4,7 @@
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildBenchPlugin } from './bench-plugins.ts';
+import { buildBenchPlugin, buildProxyRuntimePlugin } from './bench-plugins.ts';
 import type { RemoraPlugin } from './remora-target.ts';
 import { remoraTarget, type SkippedTarget, type Target } from './targets.ts';
 
@@ -135,10 +135,27 @@ async function headerPluginTargets(root: string): Promise<Entry[]> {
   ];
 }
 
+/** The same header-adding logic built with @solo-io/proxy-runtime, to compare SDK overheads. */
+async function proxyRuntimeHeaderTarget(root: string): Promise<Entry> {
+  const id = 'remora-1plugin-proxy-runtime';
+  const label = 'Remora + 1 header-adding plugin built with @solo-io/proxy-runtime';
+  const built = await buildProxyRuntimePlugin(root, 'add-header-proxy-runtime');
+  if ('skipped' in built) return { id, label, skipped: built.skipped };
+  return remoraTarget({
+    id,
+    label,
+    kind: 'remora-plugins',
+    accessLog: false,
+    plugins: [{ name: 'add-header-pr', path: built.path }],
+    expectHeader: ['x-bench-1', '1'],
+  });
+}
+
 /** Plugin targets among those `wanted` (building a plugin takes seconds: only when needed). */
 export async function pluginTargets(root: string, wanted: (id: string) => boolean): Promise<Entry[]> {
   const out: Entry[] = [];
   if (wanted('remora-1plugin') || wanted('remora-3plugins')) out.push(...(await headerPluginTargets(root)));
+  if (wanted('remora-1plugin-proxy-runtime')) out.push(await proxyRuntimeHeaderTarget(root));
   out.push(...(await firstPartyTargets(root, wanted)));
   return out;
 }

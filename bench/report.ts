@@ -188,7 +188,7 @@ export function checks(results: TargetResult[]): Check[] {
   ];
   for (const [id, name, us] of firstParty) if (byId.has(id)) out.push(costCheck(get, name, id, 'remora', 1, { us }));
   for (const r of results) {
-    if (r.id.endsWith('-proxy-runtime') && !r.error) out.push(costCheck(get, `${r.label} (comparison)`, r.id, 'remora', 1, {}));
+    if (r.id.endsWith('-proxy-runtime') && !r.error) out.push(costCheck(get, 'same plugin, @solo-io/proxy-runtime SDK', r.id, 'remora', 1, {}));
   }
   return out;
 }
