@@ -50,6 +50,9 @@ export function resultsMarkdown(run: BenchRun, cs: Check[]): string {
     markdownTable(CHECK_HEAD, checkRows(cs)),
     '',
     ...COST_LEGEND.split('\n').map((l) => `- ${l}`),
+    '- p50/p99 include queueing behind other processes when the machine is shared; compare latencies only between runs with little "others CPU".',
+    '',
+    'What limits Remora, with profiles and suggestions: [PROFILE.md](PROFILE.md).',
     '',
   ];
   if (run.skipped.length > 0) {
