@@ -143,11 +143,24 @@ describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, () =
     assert.equal(fresh.vmKey, before.vmKey, 'plugin configuration is not part of the VM key: the VM is shared');
   });
 
-  it('failStrategy close: a trap answers 503 with remora-proxy-error at once, for this and later requests', async (t) => {
-    const remora = await startRemora(t, config('close'));
+  it('failStrategy close: a trap answers 503 at once (also to a request paused on a callout), and to later requests', async (t) => {
+    const hold = await startHttp1Upstream({ name: 'hold' });
+    hold.handle('/check', () => {});
+    t.after(() => hold.close());
+    const cfg = config('close') as { clusters: Array<{ name: string; endpoints: string[] }> };
+    cfg.clusters.find((c) => c.name === 'auth')!.endpoints = [hold.endpoint];
+    const remora = await startRemora(t, cfg);
+    // A request paused at the plugin, waiting for a callout answer that never comes.
+    const paused = httpRequest(remora.ports.main!, { path: '/waits', headers: { 'x-check': '1' } });
+    await eventually(async () => {
+      if (!hold.requests.some((r) => r.url === '/check')) throw new Error('callout not sent yet');
+    });
     const trapped = await httpRequest(remora.ports.main!, { path: '/t', headers: { 'x-trap': '1' } });
     assert.equal(trapped.status, 503);
     assert.equal(trapped.headers['remora-proxy-error'], 'plugin glue failed');
+    const waited = await paused;
+    assert.equal(waited.status, 503, 'the paused request is answered when the VM dies, not left hanging');
+    assert.equal(waited.headers['remora-proxy-error'], 'plugin glue failed');
     const next = await httpRequest(remora.ports.main!, { path: '/after' });
     assert.equal(next.status, 503);
     assert.equal(next.headers['remora-proxy-error'], 'plugin glue failed');
@@ -160,23 +173,6 @@ describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, () =
     const glue = (Array.isArray(list) ? list : list.plugins).find((p: { name: string }) => p.name === 'glue');
     assert.equal(glue.state, 'failed');
     assert.equal(glue.traps, 1);
-  });
-
-  it('failStrategy close: a request paused on a callout gets its 503 when another stream kills the VM', async (t) => {
-    const hold = await startHttp1Upstream({ name: 'hold' });
-    hold.handle('/check', () => {});
-    t.after(() => hold.close());
-    const cfg = config('close') as { clusters: Array<{ name: string; endpoints: string[] }> };
-    cfg.clusters.find((c) => c.name === 'auth')!.endpoints = [hold.endpoint];
-    const remora = await startRemora(t, cfg);
-    const paused = httpRequest(remora.ports.main!, { path: '/waits', headers: { 'x-check': '1' } });
-    await eventually(async () => {
-      if (!hold.requests.some((r) => r.url === '/check')) throw new Error('callout not sent yet');
-    });
-    assert.equal((await httpRequest(remora.ports.main!, { path: '/t', headers: { 'x-trap': '1' } })).status, 503);
-    const res = await paused;
-    assert.equal(res.status, 503);
-    assert.equal(res.headers['remora-proxy-error'], 'plugin glue failed');
   });
 
   it('failStrategy open: after a trap the plugin is skipped', async (t) => {
