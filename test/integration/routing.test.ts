@@ -71,6 +71,7 @@ describe('route matching', () => {
 
   test('path regex matches the whole path (anchored)', TIMEOUT, async () => {
     assert.equal(await upstreamFor('/items/42'), 'c');
+    assert.equal(await upstreamFor('/items/42?page=2'), 'c', 'the query is not part of the matched path');
     assert.equal((await httpRequest(port, { path: '/items/42/extra' })).status, 404);
     assert.equal((await httpRequest(port, { path: '/items/abc' })).status, 404);
   });
