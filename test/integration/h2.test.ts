@@ -160,6 +160,22 @@ describe('h2c and gRPC through Remora', () => {
     });
   }
 
+  for (const protocol of ['http1', 'http2'] as const) {
+    test(`HEAD, 204 and 304 over h2 carry no body and keep HEAD's content-length (${protocol} cluster)`, TIMEOUT, async (t) => {
+      const session = connect(t);
+      const head = await h2Request(session, { method: 'HEAD', path: '/bytes?n=5000', headers: to(protocol) });
+      assert.equal(head.status, 200);
+      assert.equal(head.body.length, 0);
+      assert.equal(head.headers['content-length'], '5000');
+      for (const status of [204, 304]) {
+        const reply = await h2Request(session, { path: `/status/${status}`, headers: to(protocol) });
+        assert.equal(reply.status, status);
+        assert.equal(reply.body.length, 0);
+      }
+      assert.equal((await h2Request(session, { path: '/after-bodiless', headers: to(protocol) })).status, 200);
+    });
+  }
+
   test('large bodies both ways over h2 with flow control (8 MB up, 8 MB down, http2 cluster)', TIMEOUT, async (t) => {
     const session = connect(t);
     const n = 8 * 1024 * 1024;
