@@ -7,17 +7,29 @@ import { Pool } from 'undici';
 import type { ClusterConfig, Config } from '../config/types.ts';
 
 export class CalloutEndpoints {
-  private clusters = new Map<string, ClusterConfig>();
+  private clusters: Map<string, ClusterConfig>;
   private readonly next = new Map<string, number>();
   private readonly pools = new Map<string, Pool>();
   private readonly sessions = new Map<string, ClientHttp2Session>();
 
   constructor(config: Config) {
-    this.update(config);
+    this.clusters = new Map(config.clusters.map((c) => [c.name, c]));
   }
 
   update(config: Config): void {
     this.clusters = new Map(config.clusters.map((c) => [c.name, c]));
+    // Connections to endpoints no cluster names any more are closed (gracefully).
+    const live = new Set(config.clusters.flatMap((c) => c.endpoints));
+    for (const [ep, pool] of this.pools) {
+      if (live.has(ep)) continue;
+      this.pools.delete(ep);
+      pool.close().catch(() => {});
+    }
+    for (const [ep, session] of this.sessions) {
+      if (live.has(ep)) continue;
+      this.sessions.delete(ep);
+      session.close();
+    }
   }
 
   cluster(name: string): ClusterConfig | undefined {
