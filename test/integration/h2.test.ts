@@ -301,6 +301,30 @@ describe('h2c and gRPC through Remora', () => {
     assert.equal(fast.status, 200);
   });
 
+  for (const protocol of ['http1', 'http2'] as const) {
+    test(`an h2 client cancelling mid-response stops the upstream response (${protocol} cluster)`, TIMEOUT, async (t) => {
+      const upstream = protocol === 'http2' ? h2 : h1;
+      const ended: string[] = [];
+      let timer: NodeJS.Timeout | undefined;
+      upstream.handle('/drip', (req, res) => {
+        req.resume();
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        // Drips forever until the response is closed from the other side.
+        timer = setInterval(() => res.write('drop;'), 20);
+        res.on('close', () => { clearInterval(timer); ended.push(req.url ?? ''); });
+      });
+      t.after(() => clearInterval(timer));
+      const session = connect(t);
+      const stream = session.request({ ':path': '/drip', ...to(protocol) });
+      stream.on('error', () => {});
+      await new Promise<void>((resolve) => stream.once('data', () => resolve()));
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      // A response that never ends can only be closed by Remora passing the cancel on.
+      await eventually(async () => assert.deepEqual(ended, ['/drip'], 'the upstream response is closed'));
+      assert.equal((await h2Request(session, { path: '/after-drip', headers: to(protocol) })).status, 200);
+    });
+  }
+
   test('gRPC unary call through Remora', TIMEOUT, async () => {
     const mark = grpcUpstream.calls.length;
     const metadata = new grpc.Metadata();

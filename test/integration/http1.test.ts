@@ -250,6 +250,28 @@ describe('http1 proxying', () => {
     assert.deepEqual(outcomes, Array(5).fill('413 too big'));
   });
 
+  test('a client disconnecting mid-response stops the upstream response', TIMEOUT, async (t) => {
+    const ended: string[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    upstream.handle('/drip', (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      // Drips forever until the response is closed from the other side.
+      timer = setInterval(() => res.write('drop;'), 20);
+      res.on('close', () => { clearInterval(timer); ended.push(req.url ?? ''); });
+    });
+    t.after(() => clearInterval(timer));
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/drip', agent: false }, (res) => {
+        res.once('data', () => { req.destroy(); resolve(); });
+      });
+      req.on('error', (err) => { if (!req.destroyed) reject(err); });
+    });
+    // A response that never ends can only be closed by Remora passing the disconnect on.
+    await eventually(async () => assert.deepEqual(ended, ['/drip'], 'the upstream response is closed'));
+    assert.equal((await httpRequest(port, { path: '/after-drip' })).status, 200);
+  });
+
   test('pipelined requests on one connection are answered in order', TIMEOUT, async () => {
     const requests = ['/pipe-1', '/pipe-2', '/pipe-3'].map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
     const result = await rawExchange(port, `${requests}GET /pipe-last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 5000);
