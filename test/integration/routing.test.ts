@@ -208,3 +208,15 @@ test('route timeout bounds the wait for response headers only: a slow body and a
   client.send('still there?');
   assert.equal(await answer, 'echo:still there?');
 });
+
+test('maxConnectionsPerEndpoint caps upstream connections; extra requests queue and still complete', TIMEOUT, async (t) => {
+  const upstream = await startHttp1Upstream();
+  t.after(() => upstream.close());
+  const remora = await startRemora(t, proxyConfig({
+    routes: [{ name: 'all', match: { pathPrefix: '/' }, cluster: 'narrow' }],
+    clusters: [{ name: 'narrow', endpoints: [upstream.endpoint], maxConnectionsPerEndpoint: 2 }],
+  }));
+  const replies = await Promise.all(Array.from({ length: 6 }, (_, i) => httpRequest(remora.ports.main!, { path: `/slow?ms=150&i=${i}` })));
+  for (const reply of replies) assert.equal(reply.body.toString(), 'slow done');
+  assert.ok(upstream.connections() <= 2, `upstream saw ${upstream.connections()} connections`);
+});
