@@ -4,7 +4,7 @@ import { cleanupList, startRemora, runRemoraCli } from '../../test/support/remor
 import { startHttp1Upstream, startTcpEchoUpstream, type HttpUpstream } from '../../test/support/upstreams.ts';
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { echoClient } from '../../test/support/grpc.ts';
+import { echoClient, startGrpcUpstream, type GrpcUpstream } from '../../test/support/grpc.ts';
 import { admin, eventually, httpRequest, json } from '../../test/support/clients.ts';
 import { proxyConfig } from '../../test/support/config.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,8 +15,10 @@ import { GLUE_PLUGIN, TCP_PLUGIN, wasmFile } from './test/plugins.ts';
 describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, () => {
   let app: HttpUpstream;
   let auth: HttpUpstream;
+  let grpcUp: GrpcUpstream;
   let wasm: string;
   before(async () => {
+    grpcUp = await startGrpcUpstream();
     app = await startHttp1Upstream({ name: 'app' });
     auth = await startHttp1Upstream({ name: 'auth' });
     auth.handle('/check', (req, res) => {
@@ -25,7 +27,7 @@ describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, () =
     });
     wasm = await wasmFile(GLUE_PLUGIN);
   });
-  after(() => Promise.all([app?.close(), auth?.close()]));
+  after(() => Promise.all([app?.close(), auth?.close(), grpcUp?.close()]));
   // The first three tests never fail the VM, so they share one process (each start costs seconds).
   let shared: Awaited<ReturnType<typeof startRemora>> | undefined;
   const cleanup = cleanupList();
@@ -41,6 +43,7 @@ describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, () =
       clusters: [
         { name: 'app', endpoints: [app.endpoint] },
         { name: 'auth', endpoints: [auth.endpoint] },
+        { name: 'grpc', endpoints: [grpcUp.endpoint], protocol: 'http2' },
       ],
       extra: { plugins: [{ name: 'glue', url: wasm, failStrategy }] },
     });
@@ -88,6 +91,14 @@ describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, () =
     await auth.close();
     const down = await httpRequest(remora.ports.main!, { path: '/guarded', headers: { 'x-check': '1' } });
     assert.equal(down.status, 403, 'unreachable cluster answers 503 to the plugin, which denies');
+  });
+
+  it('a gRPC callout to an HTTP/2 cluster pauses the request and its reply reaches the plugin', async () => {
+    const remora = await healthy();
+    const res = await httpRequest(remora.ports.main!, { path: '/grpc-guarded', headers: { 'x-grpc-check': '1' } });
+    assert.equal(res.status, 200);
+    assert.equal(json(res).headers['x-grpc'], 'hi');
+    assert.equal(grpcUp.calls.at(-1)!.method, 'Unary');
   });
 
   it('a local reply with a gRPC status answers a gRPC client with that status and message', async () => {

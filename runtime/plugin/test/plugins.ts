@@ -18,6 +18,8 @@ const CALL_HEADERS = serializePairs([[':method', 'GET'], [':path', '/check'], ['
  *   x-trap        -> unreachable in on_request_headers
  *   x-deny        -> local reply 403 "no entry" with x-deny-reason: test
  *   x-grpc-deny   -> local reply with grpc_status 7 (PERMISSION_DENIED), message "no entry"
+ *   x-grpc-check  -> unary gRPC call remora.test.Echo/Unary {text: "hi"} to cluster "grpc"; the reply's
+ *                    text is added as x-grpc and the request continues; a failed call replies 403
  *   x-check       -> http_call to cluster "auth" GET /check; on 2xx adds x-auth: ok and continues,
  *                    otherwise replies 403
  * Always: adds x-wasm-req: yes to requests and x-wasm-res: yes to responses; logs "hello from wasm"
@@ -42,6 +44,12 @@ export const GLUE_PLUGIN = `
   (data (i32.const 0x500) "x-auth")
   (data (i32.const 0x510) "ok")
   (data (i32.const 0x520) "x-grpc-deny")
+  (data (i32.const 0x530) "x-grpc-check")
+  (data (i32.const 0x540) "grpc")
+  (data (i32.const 0x550) "remora.test.Echo")
+  (data (i32.const 0x570) "Unary")
+  (data (i32.const 0x580) "\\0a\\02hi")
+  (data (i32.const 0x590) "x-grpc")
   (data (i32.const 0x600) "${watBytes(serializePairs([['x-deny-reason', 'test']]))}")
   (data (i32.const 0x700) "${watBytes(CALL_HEADERS)}")
   (global $counter (mut i32) (i32.const 0))
@@ -66,6 +74,11 @@ export const GLUE_PLUGIN = `
       (drop (call $proxy_send_local_response (i32.const 403) (i32.const 0x450) (i32.const 16) (i32.const 0x470) (i32.const 8)
         (i32.const 0) (i32.const 0) (i32.const 7)))
       (return (i32.const 1))))
+    (if (call $has (i32.const 0x530) (i32.const 12)) (then
+      (global.set $waiting (local.get $c))
+      (drop (call $proxy_grpc_call (i32.const 0x540) (i32.const 4) (i32.const 0x550) (i32.const 16) (i32.const 0x570) (i32.const 5)
+        (i32.const 0) (i32.const 0) (i32.const 0x580) (i32.const 4) (i32.const 5000) (i32.const 0x124)))
+      (return (i32.const 1))))
     (if (call $has (i32.const 0x4d0) (i32.const 7)) (then
       (global.set $waiting (local.get $c))
       (drop (call $proxy_http_call (i32.const 0x4e0) (i32.const 4) (i32.const 0x700) (i32.const ${CALL_HEADERS.length})
@@ -82,6 +95,17 @@ export const GLUE_PLUGIN = `
       (else
         (drop (call $proxy_send_local_response (i32.const 403) (i32.const 0x450) (i32.const 16) (i32.const 0x470) (i32.const 8)
           (i32.const 0) (i32.const 0) (i32.const -1))))))
+  (func (export "proxy_on_grpc_receive") (param $r i32) (param $t i32) (param $size i32)
+    (drop (call $proxy_set_effective_context (global.get $waiting)))
+    (drop (call $proxy_get_buffer_bytes (i32.const 5) (i32.const 0) (local.get $size) (i32.const 0x140) (i32.const 0x144)))
+    ;; EchoReply{text}: value bytes start at offset 2, length at offset 1
+    (drop (call $proxy_add_header_map_value (i32.const 0) (i32.const 0x590) (i32.const 6)
+      (i32.add (i32.load (i32.const 0x140)) (i32.const 2)) (i32.load8_u (i32.add (i32.load (i32.const 0x140)) (i32.const 1)))))
+    (drop (call $proxy_continue_stream (i32.const 0))))
+  (func (export "proxy_on_grpc_close") (param $r i32) (param $t i32) (param $status i32)
+    (drop (call $proxy_set_effective_context (global.get $waiting)))
+    (drop (call $proxy_send_local_response (i32.const 403) (i32.const 0x450) (i32.const 16) (i32.const 0x470) (i32.const 8)
+      (i32.const 0) (i32.const 0) (i32.const -1))))
   (func (export "proxy_on_request_body") (param $c i32) (param $size i32) (param $eos i32) (result i32)
     (if (i32.eqz (local.get $eos)) (then (return (i32.const 1))))
     (drop (call $proxy_set_buffer_bytes (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0x4c0) (i32.const 4)))
