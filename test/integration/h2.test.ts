@@ -212,6 +212,18 @@ describe('h2c and gRPC through Remora', () => {
     assert.equal(reply.trailers['x-upstream-trailer'], 'yes');
   });
 
+  test('declared h2 request trailers reach an http1 upstream as chunked trailers', TIMEOUT, async (t) => {
+    const session = connect(t);
+    // Declared with a Trailer field, as RFC 9110 §6.6.2 asks senders to: an HTTP/1 upstream needs
+    // to know before the body starts (Remora picks a trailer-capable client for it).
+    const reply = await h2Request(session, { method: 'POST', path: '/trailers', body: 'to h1 with trailers', headers: { trailer: 'x-client-trailer' }, trailers: { 'x-client-trailer': 'from-h2-to-h1' } });
+    assert.equal(reply.status, 200);
+    const echo = json<EchoReply>(reply);
+    assert.equal(echo.httpVersion, '1.1');
+    assert.equal(echo.body, 'to h1 with trailers');
+    assert.equal(echo.trailers['x-client-trailer'], 'from-h2-to-h1');
+  });
+
   test('h2 response trailers from an http1 upstream reach the h2 client', TIMEOUT, async (t) => {
     const session = connect(t);
     const reply = await h2Request(session, { method: 'POST', path: '/trailers', body: 'x' });
