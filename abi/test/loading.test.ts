@@ -184,3 +184,15 @@ test('a module that imports its memory gets one capped at maxMemoryBytes', async
     /imports a memory of .* over the cap/,
   );
 });
+
+test('proc_exit(0) ending _start is a normal end of a WASI command; a non-zero exit fails the load', async () => {
+  const ok = await loadWat(`${EVENTS}
+    (func (export "_start") (call $ev (i32.const 5)) (call $proc_exit (i32.const 0)) unreachable)
+    (func (export "proxy_on_vm_start") (param i32 i32) (result i32) (call $ev (i32.const 6)) (i32.const 1))`);
+  assert.deepEqual(events(ok.plugin), [5, 6]);
+  assert.equal(ok.plugin.usable(), true);
+  await assert.rejects(
+    loadWat(`(func (export "_start") (call $proc_exit (i32.const 3)) unreachable)`, {}, { name: 'exit3' }),
+    /plugin exit3: module start failed: _start: plugin called proc_exit\(3\)/,
+  );
+});

@@ -7,3 +7,13 @@ export class VmFault extends Error {
     this.name = 'VmFault';
   }
 }
+
+/** WASI proc_exit: unwinds the guest. Exit code 0 from a start function is a normal end (WASI commands). */
+export class ProcExit extends VmFault {
+  readonly code: number;
+  constructor(code: number) {
+    super(`plugin called proc_exit(${code})`);
+    this.name = 'ProcExit';
+    this.code = code;
+  }
+}

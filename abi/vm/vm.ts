@@ -11,7 +11,7 @@ import type { HeaderPairs } from '../types.ts';
 import type { MetricCell } from '../shared/metric-store.ts';
 import { buildImports } from '../hostcalls/index.ts';
 import { wasiImports } from './wasi.ts';
-import { VmFault } from './fault.ts';
+import { ProcExit, VmFault } from './fault.ts';
 import type { ModuleInfo } from './module-info.ts';
 
 const PAGE = 65536;
@@ -197,8 +197,20 @@ export class WasmVm {
   }
 
   /** Runs `_initialize` (+ `main`/`__main_void`) or `_start`. Throws with the failure reason. */
+  private starting = false;
+
   start(): void {
     const e = this.exports;
+    this.starting = true;
+    try {
+      this.runStart(e);
+    } finally {
+      this.starting = false;
+    }
+    if (this.failed) throw new Error(`module start failed: ${this.failure}`);
+  }
+
+  private runStart(e: Record<string, Export>): void {
     if (e._initialize) {
       this.invoke(undefined, '_initialize', e._initialize);
       if (e.main) this.invoke(undefined, 'main', e.main, 0, 0);
@@ -206,7 +218,6 @@ export class WasmVm {
     } else if (e._start) {
       this.invoke(undefined, '_start', e._start);
     }
-    if (this.failed) throw new Error(`module start failed: ${this.failure}`);
   }
 
   // ---- contexts -------------------------------------------------------------------------------
@@ -290,7 +301,8 @@ export class WasmVm {
     try {
       r = fn(a, b, c, d, e);
     } catch (err) {
-      this.fail(`${name}: ${errText(err)}`, ctx);
+      // A WASI command (TinyGo, old Rust) may end `_start` with proc_exit(0): that is success.
+      if (!(this.starting && err instanceof ProcExit && err.code === 0)) this.fail(`${name}: ${errText(err)}`, ctx);
       r = undefined;
     } finally {
       this.depth--;

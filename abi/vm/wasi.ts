@@ -4,7 +4,7 @@
 
 import { randomFillSync } from 'node:crypto';
 import type { GuestMemory } from '../memory/guest-memory.ts';
-import { VmFault } from './fault.ts';
+import { ProcExit } from './fault.ts';
 
 const SUCCESS = 0;
 const BADF = 8;
@@ -167,8 +167,8 @@ export function wasiImports(env: WasiEnv): Record<string, (...args: any[]) => nu
       return SUCCESS; // Go's runtime aborts on an error here
     },
     proc_exit: (code: number) => {
-      env.log(4, `proc_exit(${code})`);
-      throw new VmFault(`plugin called proc_exit(${code})`);
+      if (code !== 0) env.log(4, `proc_exit(${code})`);
+      throw new ProcExit(code);
     },
     proc_raise: () => NOTSUP,
   };
