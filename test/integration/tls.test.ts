@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import https from 'node:https';
+import tls from 'node:tls';
 import { test } from 'node:test';
 import { startRemora } from '../support/remora.ts';
 import { h2Request, httpRequest, json, rawExchange } from '../support/clients.ts';
@@ -41,7 +42,7 @@ test('TLS listener: HTTPS with ALPN http/1.1 and with h2 both reach the upstream
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => { text += c; });
-        res.on('end', () => resolve({ alpn: (res.socket as import('node:tls').TLSSocket).alpnProtocol ?? false, status: res.statusCode ?? 0, echo: JSON.parse(text) }));
+        res.on('end', () => resolve({ alpn: (res.socket as tls.TLSSocket).alpnProtocol ?? false, status: res.statusCode ?? 0, echo: JSON.parse(text) }));
       });
       req.on('error', reject);
       req.end();
@@ -67,6 +68,21 @@ test('TLS listener: HTTPS with ALPN http/1.1 and with h2 both reach the upstream
     } finally {
       session.destroy();
     }
+  });
+
+  await t.test('a TLS client offering no ALPN at all is served HTTP/1.1', async () => {
+    const data = await new Promise<string>((resolve, reject) => {
+      const socket = tls.connect({ port, host: '127.0.0.1', servername: 'localhost', ca: cert.cert }, () => {
+        socket.write('GET /no-alpn HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+      });
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => { text += d; });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(data, /^HTTP\/1\.1 200 /);
+    assert.match(data, /"url":"\/no-alpn"/);
   });
 
   await t.test('plaintext HTTP on the same listener still works (detected, not TLS)', async () => {
@@ -98,5 +114,5 @@ test('TLS listener: HTTPS with ALPN http/1.1 and with h2 both reach the upstream
     }
   });
 
-  assert.equal(upstream.requests.length, 4);
+  assert.equal(upstream.requests.length, 5);
 });
