@@ -83,6 +83,11 @@ describe('HTTP/1.1 proxying', () => {
           res.write('partial');
           setTimeout(() => req.socket.destroy(), 20);
           return;
+        case '/early-413':
+          // Answers before reading the body, then closes (what upload limits do).
+          res.writeHead(413, { 'content-type': 'text/plain', connection: 'close' });
+          res.end('too big');
+          return;
         case '/upload': {
           // Answers as soon as the first request chunk arrives: proves the request body streams.
           req.once('data', (c: Buffer) => {
@@ -104,7 +109,7 @@ describe('HTTP/1.1 proxying', () => {
           listener('in', [
             route('dead', 'dead', { match: { pathPrefix: '/dead' } }),
             route('timeout', 'special', { match: { path: '/slow' }, timeoutMs: 100 }),
-            route('special', 'special', { match: { pathRegex: '/(stream|trailers|nocontent|notmodified|reset-before|reset-mid|upload)' } }),
+            route('special', 'special', { match: { pathRegex: '/(stream|trailers|nocontent|notmodified|reset-before|reset-mid|upload|early-413)' } }),
             route('echo', 'echo', { match: { pathPrefix: '/echo' } }),
           ]),
         ],
@@ -200,6 +205,14 @@ describe('HTTP/1.1 proxying', () => {
     let rest = '';
     for await (const c of res) rest += c;
     assert.equal(rest, ';end');
+  });
+
+  it("relays an upstream's early answer to a large upload instead of a 502", async () => {
+    const body = Buffer.alloc(4 * 1024 * 1024, 97);
+    for (let i = 0; i < 3; i++) {
+      const r = await request(`${p.url()}/early-413`, { method: 'POST', body, headers: { 'content-length': String(body.length) } });
+      assert.equal(`${r.status} ${r.body}`, '413 too big');
+    }
   });
 
   it('relays response trailers', async () => {

@@ -5,6 +5,7 @@ import { Pool } from './undici-pool.ts';
 import type { Dispatcher } from 'undici';
 import type { Endpoint, UpstreamHandler, UpstreamRequest } from './types.ts';
 import { UpstreamErrorCode, upstreamError } from './types.ts';
+import { earlyAnswerConnector } from './early-answer-connector.ts';
 
 export interface H1EndpointOptions {
   connectTimeoutMs: number;
@@ -28,7 +29,7 @@ export class H1Endpoint implements Endpoint {
     const h = host.includes(':') ? `[${host}]` : host;
     this.pool = new Pool(`http://${h}:${port}`, {
       connections: options.maxConnections,
-      connectTimeout: options.connectTimeoutMs,
+      connect: earlyAnswerConnector(options.connectTimeoutMs),
       keepAliveTimeout: 4_000,
       pipelining: 1,
       // Limits are the downstream listener's business; do not refuse what the upstream sends.
