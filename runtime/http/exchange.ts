@@ -342,14 +342,15 @@ export class HttpExchange implements UpstreamHandler {
 
   /** The downstream response closed (finished or the client went away). */
   downstreamClosed(): void {
+    // Every complete answer calls finish() as it ends the response, so a close before that means the client
+    // went away (HTTP/1 disconnect, HTTP/2 RST_STREAM) and the upstream side must be cancelled. (node's
+    // Http2ServerResponse reports writableFinished after a client reset, so that flag cannot tell.)
     if (this.phase === Phase.done) return;
-    if (!this.res.writableFinished) {
-      // Client went away before the answer was complete: cancel the upstream side.
-      if (this.status === 0) this.status = 499;
-      this.proxyError ??= ProxyError.downstreamClosed;
-      this.abortUpstream?.(new Error(ProxyError.downstreamClosed));
-      this.chainBody?.destroy();
-    }
+    if (this.status === 0) this.status = 499;
+    this.proxyError ??= ProxyError.downstreamClosed;
+    this.detached = true;
+    this.abortUpstream?.(new Error(ProxyError.downstreamClosed));
+    this.chainBody?.destroy();
     this.finish();
   }
 

@@ -335,3 +335,37 @@ describe('HTTP/2 idle sessions', () => {
     }
   });
 });
+
+describe('HTTP/2 client cancel', () => {
+  it('passes an RST_STREAM from the client on to the upstream request', async () => {
+    let closedUpstream = 0;
+    let drip: NodeJS.Timeout | undefined;
+    const up = await httpUpstream((req, res) => {
+      if (req.url !== '/drip') return echoHandler(req, res);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      drip = setInterval(() => res.write('drop;'), 10);
+      res.on('close', () => {
+        clearInterval(drip);
+        closedUpstream++;
+      });
+    });
+    const p = await startProxy(config([listener('in', [route('all', 'app')])], [cluster('app', [up.address])]));
+    const s = http2.connect(p.url());
+    try {
+      const stream = s.request({ ':path': '/drip' });
+      stream.on('error', () => {});
+      await new Promise<void>((resolve) => stream.once('data', () => resolve()));
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      // Bounded wait: without the cancel passed on, the upstream response drips forever.
+      for (let i = 0; i < 500 && closedUpstream === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(closedUpstream, 1);
+      const after = await h2request(s, { ':path': '/after' });
+      assert.equal(after.headers[':status'], 200);
+    } finally {
+      clearInterval(drip);
+      s.destroy();
+      await p.close();
+      await up.close();
+    }
+  });
+});
