@@ -100,54 +100,44 @@ export class GuestMemory {
    * Returns a WasmResult (0 ok, 6 bad memory / allocation failure).
    */
   output(ptrPtr: number, sizePtr: number, data: Uint8Array): number {
-    if (!this.ok(ptrPtr, 4) || !this.ok(sizePtr, 4)) return 6;
-    const len = data.length;
-    if (len === 0) {
-      this.setU32(ptrPtr, 0);
-      this.setU32(sizePtr, 0);
-      return 0;
-    }
-    const ptr = this.alloc(len);
-    if (ptr === 0) return 6;
-    const b = this.bytes();
-    b.set(data, ptr);
-    b.writeUInt32LE(ptr, ptrPtr);
-    b.writeUInt32LE(len, sizePtr);
-    return 0;
+    const ptr = this.reserve(ptrPtr, sizePtr, data.length);
+    if (ptr > 0) this.buf.set(data, ptr);
+    return ptr < 0 ? 6 : 0;
   }
 
   /** Like `output` for a string, encoding straight into plugin memory. */
   outputString(ptrPtr: number, sizePtr: number, s: string, enc: 'utf8' | 'latin1' = 'utf8'): number {
-    if (!this.ok(ptrPtr, 4) || !this.ok(sizePtr, 4)) return 6;
     const len = enc === 'latin1' ? s.length : Buffer.byteLength(s);
-    if (len === 0) {
-      this.setU32(ptrPtr, 0);
-      this.setU32(sizePtr, 0);
-      return 0;
-    }
-    const ptr = this.alloc(len);
-    if (ptr === 0) return 6;
-    const b = this.bytes();
-    b.write(s, ptr, len, enc);
-    b.writeUInt32LE(ptr, ptrPtr);
-    b.writeUInt32LE(len, sizePtr);
-    return 0;
+    const ptr = this.reserve(ptrPtr, sizePtr, len);
+    if (ptr > 0) this.buf.write(s, ptr, len, enc);
+    return ptr < 0 ? 6 : 0;
   }
 
   /** Allocates `size` bytes, lets `fill` write them, then writes the out-params. */
   outputWith(ptrPtr: number, sizePtr: number, size: number, fill: (b: Buffer, at: number) => void): number {
-    if (!this.ok(ptrPtr, 4) || !this.ok(sizePtr, 4)) return 6;
+    const ptr = this.reserve(ptrPtr, sizePtr, size);
+    if (ptr > 0) fill(this.buf, ptr);
+    return ptr < 0 ? 6 : 0;
+  }
+
+  /**
+   * The common part of the outputs: checks the out-params, allocates `size` bytes and writes their
+   * pointer and size. Returns the pointer to fill, 0 when there is nothing to fill (size 0: 0/0
+   * written, no allocation) or -1 when the out-params are out of bounds or the allocation failed.
+   * After it returns, `this.buf` is the current view (the allocator may have grown memory).
+   */
+  private reserve(ptrPtr: number, sizePtr: number, size: number): number {
+    if (!this.ok(ptrPtr, 4) || !this.ok(sizePtr, 4)) return -1;
     if (size === 0) {
-      this.setU32(ptrPtr, 0);
-      this.setU32(sizePtr, 0);
+      this.buf.writeUInt32LE(0, ptrPtr);
+      this.buf.writeUInt32LE(0, sizePtr);
       return 0;
     }
     const ptr = this.alloc(size);
-    if (ptr === 0) return 6;
+    if (ptr === 0) return -1;
     const b = this.bytes();
-    fill(b, ptr);
     b.writeUInt32LE(ptr, ptrPtr);
     b.writeUInt32LE(size, sizePtr);
-    return 0;
+    return ptr;
   }
 }
