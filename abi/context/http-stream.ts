@@ -3,30 +3,14 @@
 // arguments), calls a callback, then reads them back; deferred actions reach its StreamHost.
 
 import { StreamAction, type HeaderPairs } from '../types.ts';
-import type { WasmVm, Export } from '../vm/vm.ts';
-import type { StreamContext } from './context.ts';
+import type { Export } from '../vm/vm.ts';
 import { bodyAction, headersAction, stopAction } from './actions.ts';
+import { PluginStream } from './plugin-stream.ts';
 
-export class HttpStream {
-  readonly vm: WasmVm;
-  readonly ctx: StreamContext;
-  private finished = false;
+/** Envoy's HTTP order at the end of a stream: access log first. */
+const HTTP_END = ['proxy_on_log', 'proxy_on_done', 'proxy_on_delete'] as const;
 
-  constructor(vm: WasmVm, ctx: StreamContext) {
-    this.vm = vm;
-    this.ctx = ctx;
-    const create = vm.exports.proxy_on_context_create;
-    if (!vm.failed) {
-      ctx.created = true;
-      if (create) vm.invoke(ctx, 'proxy_on_context_create', create, ctx.id, ctx.root.id);
-    }
-  }
-
-  /** The VM failed (now or before): the embedder applies the plugin's fail strategy. */
-  get failed(): boolean {
-    return this.vm.failed;
-  }
-
+export class HttpStream extends PluginStream {
   private call(name: string, a: number, b: number, c: number, map: (r: number) => StreamAction): StreamAction {
     const vm = this.vm;
     if (vm.failed) return StreamAction.Failed;
@@ -81,17 +65,7 @@ export class HttpStream {
 
   /** Access-log phase (maps read-only), then on_done and on_delete: Envoy's HTTP order. */
   finish(): void {
-    if (this.finished) return;
-    this.finished = true;
-    const vm = this.vm;
-    const ctx = this.ctx;
-    if (ctx.created && !vm.failed) {
-      ctx.readOnly = true;
-      const e = vm.exports;
-      if (e.proxy_on_log) vm.invoke(ctx, 'proxy_on_log', e.proxy_on_log, ctx.id);
-      if (e.proxy_on_done) vm.invoke(ctx, 'proxy_on_done', e.proxy_on_done, ctx.id);
-      if (e.proxy_on_delete) vm.invoke(ctx, 'proxy_on_delete', e.proxy_on_delete, ctx.id);
-    }
-    vm.dropContext(ctx);
+    this.ctx.readOnly = true;
+    this.end(HTTP_END);
   }
 }

@@ -1,29 +1,14 @@
 // One TCP connection of one network plugin (reference §1.3 TCP sequence, §7.16).
 
 import { StreamAction, PeerType } from '../types.ts';
-import type { WasmVm, Export } from '../vm/vm.ts';
-import type { StreamContext } from './context.ts';
+import type { Export } from '../vm/vm.ts';
 import { stopAction } from './actions.ts';
+import { PluginStream } from './plugin-stream.ts';
 
-export class TcpStream {
-  readonly vm: WasmVm;
-  readonly ctx: StreamContext;
-  private finished = false;
+/** Envoy's TCP order at the end of a connection: on_done before the access log. */
+const TCP_END = ['proxy_on_done', 'proxy_on_log', 'proxy_on_delete'] as const;
 
-  constructor(vm: WasmVm, ctx: StreamContext) {
-    this.vm = vm;
-    this.ctx = ctx;
-    const create = vm.exports.proxy_on_context_create;
-    if (!vm.failed) {
-      ctx.created = true;
-      if (create) vm.invoke(ctx, 'proxy_on_context_create', create, ctx.id, ctx.root.id);
-    }
-  }
-
-  get failed(): boolean {
-    return this.vm.failed;
-  }
-
+export class TcpStream extends PluginStream {
   private call(name: string, a: number, b: number, c: number): StreamAction {
     const vm = this.vm;
     if (vm.failed) return StreamAction.Failed;
@@ -68,16 +53,6 @@ export class TcpStream {
 
   /** on_done, on_log, on_delete: Envoy's TCP order. */
   finish(): void {
-    if (this.finished) return;
-    this.finished = true;
-    const vm = this.vm;
-    const ctx = this.ctx;
-    if (ctx.created && !vm.failed) {
-      const e = vm.exports;
-      if (e.proxy_on_done) vm.invoke(ctx, 'proxy_on_done', e.proxy_on_done, ctx.id);
-      if (e.proxy_on_log) vm.invoke(ctx, 'proxy_on_log', e.proxy_on_log, ctx.id);
-      if (e.proxy_on_delete) vm.invoke(ctx, 'proxy_on_delete', e.proxy_on_delete, ctx.id);
-    }
-    vm.dropContext(ctx);
+    this.end(TCP_END);
   }
 }
