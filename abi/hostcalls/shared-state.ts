@@ -6,19 +6,15 @@ import { rootOf, type RootContext } from '../context/context.ts';
 import { sharedData } from '../shared/shared-data.ts';
 import { sharedQueues, type QueueTarget } from '../shared/shared-queue.ts';
 
-/** The queue notification target of one root context. */
+/** The queue notification target of one root context, made on its first registration. */
 function queueTarget(vm: WasmVm, root: RootContext): QueueTarget {
-  const cached = (root as RootContext & { queueTarget?: QueueTarget }).queueTarget;
-  if (cached) return cached;
-  const target: QueueTarget = {
+  return (root.queueTarget ??= {
     notify(queueId) {
       const fn = vm.exports.proxy_on_queue_ready;
       if (!fn || vm.failed || root.deleted) return;
       vm.runLater(() => vm.invoke(root, 'proxy_on_queue_ready', fn, root.id, queueId));
     },
-  };
-  (root as RootContext & { queueTarget?: QueueTarget }).queueTarget = target;
-  return target;
+  });
 }
 
 export function sharedStateImports(vm: WasmVm) {

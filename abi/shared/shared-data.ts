@@ -26,11 +26,6 @@ export class SharedData {
     return true;
   }
 
-  /** Drops one vm_id's data (when its last VM went away). */
-  dropVm(vmId: string): void {
-    this.byVm.delete(vmId);
-  }
-
   private readonly users = new Map<string, number>();
 
   /** A plugin with this vm_id started. */

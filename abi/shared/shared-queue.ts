@@ -53,11 +53,6 @@ export class SharedQueues {
     if (!q) return undefined;
     return q.items.shift() ?? null;
   }
-
-  /** Forget a target that went away (its VM failed or was released). */
-  unregisterTarget(target: QueueTarget): void {
-    for (const q of this.byId.values()) if (q.target === target) q.target = undefined;
-  }
 }
 
 export const sharedQueues = new SharedQueues();

@@ -119,7 +119,6 @@ export class WasmVm {
   effective: Context | undefined = undefined;
   failed = false;
   failure: string | undefined = undefined;
-  traps = 0;
   /** Plugins currently using this VM (root contexts alive). */
   users = 0;
   /** Callback statistics of calls made outside any plugin (start functions). */
@@ -247,11 +246,14 @@ export class WasmVm {
   dropContext(ctx: Context): void {
     ctx.deleted = true;
     this.contexts.delete(ctx.id);
-    if (ctx.kind === 'root') {
-      this.setTick(ctx, 0);
-      for (const h of ctx.callouts.values()) h.cancel();
-      ctx.callouts.clear();
-    }
+    if (ctx.kind === 'root') this.stopTimersAndCallouts(ctx);
+  }
+
+  /** A root that will never be called again: its tick timer stops and its callouts are cancelled. */
+  private stopTimersAndCallouts(root: RootContext): void {
+    this.setTick(root, 0);
+    for (const h of root.callouts.values()) h.cancel();
+    root.callouts.clear();
   }
 
   /** Root shutdown: on_done, then on_delete now or after proxy_done (reference §1.3, §7.17). */
@@ -360,17 +362,10 @@ export class WasmVm {
     if (this.failed) return;
     this.failed = true;
     this.failure = reason;
-    this.traps++;
     const root = rootOf(ctx);
     if (root) root.plugin.traps++;
     this.deferred.length = 0;
-    for (const c of this.contexts.values()) {
-      if (c.kind === 'root') {
-        this.setTick(c, 0);
-        for (const h of c.callouts.values()) h.cancel();
-        c.callouts.clear();
-      }
-    }
+    for (const c of this.contexts.values()) if (c.kind === 'root') this.stopTimersAndCallouts(c);
     if (root) root.plugin.host.log(4, `wasm VM failed: ${reason}`);
     else this.log(4, `wasm VM failed: ${reason}`);
     for (const l of this.failureListeners) {
