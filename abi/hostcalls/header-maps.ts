@@ -55,6 +55,14 @@ export function headerMapImports(vm: WasmVm) {
     return k == null ? null : k.toLowerCase();
   };
 
+  /** Name (lower-cased) and value of an add/replace: the pair, or the status to return (6 bad memory, 2 refused). */
+  const entry = (kPtr: number, kLen: number, vPtr: number, vLen: number): [string, string] | number => {
+    const k = key(kPtr, kLen);
+    const v = vm.mem.string(vPtr >>> 0, vLen >>> 0, 'latin1');
+    if (k === null || v === null) return 6;
+    return validHeader(vm, k, v) ? [k, v] : 2;
+  };
+
   return {
     proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {
       const map = lookupMap(vm, type >>> 0);
@@ -100,21 +108,18 @@ export function headerMapImports(vm: WasmVm) {
     proxy_add_header_map_value(type: number, kPtr: number, kLen: number, vPtr: number, vLen: number): number {
       const map = writableMap(vm, type >>> 0);
       if (typeof map === 'number') return map;
-      const k = key(kPtr, kLen);
-      const v = vm.mem.string(vPtr >>> 0, vLen >>> 0, 'latin1');
-      if (k === null || v === null) return 6;
-      if (!validHeader(vm, k, v)) return 2;
-      map.push([k, v]);
+      const e = entry(kPtr, kLen, vPtr, vLen);
+      if (typeof e === 'number') return e;
+      map.push(e);
       return 0;
     },
 
     proxy_replace_header_map_value(type: number, kPtr: number, kLen: number, vPtr: number, vLen: number): number {
       const map = writableMap(vm, type >>> 0);
       if (typeof map === 'number') return map;
-      const k = key(kPtr, kLen);
-      const v = vm.mem.string(vPtr >>> 0, vLen >>> 0, 'latin1');
-      if (k === null || v === null) return 6;
-      if (!validHeader(vm, k, v)) return 2;
+      const e = entry(kPtr, kLen, vPtr, vLen);
+      if (typeof e === 'number') return e;
+      const k = e[0];
       let found = false;
       let w = 0;
       for (let i = 0; i < map.length; i++) {
@@ -122,11 +127,11 @@ export function headerMapImports(vm: WasmVm) {
         if (p[0] === k) {
           if (found) continue; // drop other duplicates
           found = true;
-          map[w++] = [k, v];
+          map[w++] = e;
         } else map[w++] = p;
       }
       map.length = w;
-      if (!found) map.push([k, v]);
+      if (!found) map.push(e);
       return 0;
     },
 

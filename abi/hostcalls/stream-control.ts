@@ -2,19 +2,24 @@
 // current callback returns, then handed to the stream's host.
 
 import type { WasmVm } from '../vm/vm.ts';
+import type { LocalReply, StreamHost } from '../host.ts';
 import { parsePairs } from '../memory/pairs.ts';
 import { validHeader } from './header-maps.ts';
 
 export function streamControlImports(vm: WasmVm) {
+  /** Hands `action` to the effective stream's host after the callback; a no-op outside a stream. */
+  function deferToStream(action: (host: StreamHost) => void): void {
+    const ctx = vm.effective;
+    if (ctx?.kind !== 'stream') return;
+    vm.defer(() => {
+      if (!ctx.deleted) action(ctx.host);
+    });
+  }
+
   function continueStream(type: number): number {
     if (type > 3) return 2;
     if (type === 3) return 12; // Envoy: resuming upstream is unimplemented
-    const ctx = vm.effective;
-    if (ctx?.kind === 'stream') {
-      vm.defer(() => {
-        if (!ctx.deleted) ctx.host.continueStream(type);
-      });
-    }
+    deferToStream((host) => host.continueStream(type));
     return 0;
   }
 
@@ -25,12 +30,7 @@ export function streamControlImports(vm: WasmVm) {
     proxy_close_stream(type: number): number {
       type >>>= 0;
       if (type > 3) return 2;
-      const ctx = vm.effective;
-      if (ctx?.kind === 'stream') {
-        vm.defer(() => {
-          if (!ctx.deleted) ctx.host.closeStream(type);
-        });
-      }
+      deferToStream((host) => host.closeStream(type));
       return 0;
     },
     /** ABI 0.1.0. */
@@ -67,16 +67,14 @@ export function streamControlImports(vm: WasmVm) {
       if (ctx?.kind !== 'stream') return 0; // Envoy: OK, nothing happens outside a stream
       const g = grpcStatus >>> 0;
       ctx.localReplySent = true;
-      const reply = {
+      const reply: LocalReply = {
         status: status >>> 0,
         details: details.replace(/ /g, '_'),
         body,
         headers,
         grpcStatus: g <= 16 ? g : undefined,
       };
-      vm.defer(() => {
-        if (!ctx.deleted) ctx.host.sendLocalResponse(reply);
-      });
+      deferToStream((host) => host.sendLocalResponse(reply));
       return 0;
     },
   };
