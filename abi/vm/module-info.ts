@@ -47,7 +47,7 @@ class Reader {
       if (shift > 35) throw new Error('bad LEB128');
     }
   }
-  skip(n: number): void {
+  advance(n: number): void {
     this.pos += n;
   }
   name(): string {
@@ -93,9 +93,9 @@ export function readModuleInfo(code: Uint8Array): ModuleInfo {
         const form = r.byte();
         if (form !== 0x60) throw new Error('unsupported type form');
         const np = r.u32();
-        r.skip(np);
+        r.advance(np);
         const nr = r.u32();
-        r.skip(nr);
+        r.advance(nr);
         types.push({ params: np, results: nr });
       }
     } else if (id === 2) {

@@ -1,6 +1,7 @@
 // WASI preview1 as Envoy's cpp-host answers it (reference §6.2): stdout/stderr into the plugin log,
-// clocks, random, environ from the plugin's env config, proc_exit fails the VM, everything else a
-// harmless stub with cpp-host's errno. Registered under both wasi_snapshot_preview1 and wasi_unstable.
+// clocks, random, environ from the plugin's env config, proc_exit fails the VM; every other call
+// (files, sockets) does nothing and answers cpp-host's errno. Registered under both
+// wasi_snapshot_preview1 and wasi_unstable.
 
 import { randomFillSync } from 'node:crypto';
 import type { GuestMemory } from '../memory/guest-memory.ts';
