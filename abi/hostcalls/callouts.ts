@@ -2,9 +2,9 @@
 // the effective context; answers are delivered to that root as new top-level callbacks (or right
 // after the current callback if the host answers synchronously).
 
-import type { WasmVm } from '../vm/vm.ts';
+import type { CallScratch, WasmVm } from '../vm/vm.ts';
 import { rootOf, type RootContext } from '../context/context.ts';
-import type { CalloutHandle, GrpcEvents, GrpcStreamHandle, HttpCallResponse } from '../host.ts';
+import type { CalloutHandle, CalloutStart, GrpcEvents, GrpcStreamHandle, HttpCallResponse } from '../host.ts';
 import type { HeaderPairs } from '../types.ts';
 import { parsePairs } from '../memory/pairs.ts';
 
@@ -44,42 +44,28 @@ export function calloutImports(vm: WasmVm) {
     let closed = false;
     const live = () => !closed && !vm.failed && !root.deleted && root.callouts.has(token);
     const run = (fn: () => void) => vm.runLater(() => live() && fn());
+    /** Calls `name` with `value` readable through its scratch slot for the length of the call. */
+    const deliver = <K extends 'grpcInitial' | 'grpcMessage' | 'grpcTrailing'>(name: string, slot: K, value: CallScratch[K], size: number) => {
+      const f = vm.exports[name];
+      if (!f) return;
+      run(() => {
+        vm.scratch[slot] = value;
+        try {
+          vm.invoke(root, name, f, root.id, token, size);
+        } finally {
+          vm.scratch[slot] = undefined;
+        }
+      });
+    };
     return {
       initialMetadata(md) {
-        const f = vm.exports.proxy_on_grpc_receive_initial_metadata;
-        if (!stream || !f) return;
-        run(() => {
-          vm.scratch.grpcInitial = md;
-          try {
-            vm.invoke(root, 'proxy_on_grpc_receive_initial_metadata', f, root.id, token, md.length);
-          } finally {
-            vm.scratch.grpcInitial = undefined;
-          }
-        });
+        if (stream) deliver('proxy_on_grpc_receive_initial_metadata', 'grpcInitial', md, md.length);
       },
       message(msg) {
-        const f = vm.exports.proxy_on_grpc_receive;
-        if (!f) return;
-        run(() => {
-          vm.scratch.grpcMessage = msg;
-          try {
-            vm.invoke(root, 'proxy_on_grpc_receive', f, root.id, token, msg.length);
-          } finally {
-            vm.scratch.grpcMessage = undefined;
-          }
-        });
+        deliver('proxy_on_grpc_receive', 'grpcMessage', msg, msg.length);
       },
       trailingMetadata(md) {
-        const f = vm.exports.proxy_on_grpc_receive_trailing_metadata;
-        if (!stream || !f) return;
-        run(() => {
-          vm.scratch.grpcTrailing = md;
-          try {
-            vm.invoke(root, 'proxy_on_grpc_receive_trailing_metadata', f, root.id, token, md.length);
-          } finally {
-            vm.scratch.grpcTrailing = undefined;
-          }
-        });
+        if (stream) deliver('proxy_on_grpc_receive_trailing_metadata', 'grpcTrailing', md, md.length);
       },
       close(status, message) {
         run(() => {
@@ -94,6 +80,31 @@ export function calloutImports(vm: WasmVm) {
         });
       },
     };
+  }
+
+  /**
+   * Registers `token` on `root`, starts the host's call and keeps its handle for cancellation.
+   * Returns the hostcall status: 0, `unknownCluster` when the host knows no such cluster, 10 when
+   * the host failed (a throwing host is not the plugin's fault: the VM stays).
+   */
+  function startCallout(root: RootContext, token: number, what: string, unknownCluster: number,
+    start: () => CalloutStart | CalloutHandle): number {
+    // Register before starting: the host may answer synchronously, which removes the entry again.
+    const placeholder: CalloutHandle = { cancel() {} };
+    root.callouts.set(token, placeholder);
+    let r: CalloutStart | CalloutHandle;
+    try {
+      r = start();
+    } catch (e) {
+      vm.logFor(4, `${what} callout failed in the host: ${e instanceof Error ? e.message : String(e)}`);
+      r = 'failed';
+    }
+    if (r === 'unknown-cluster' || r === 'failed') {
+      root.callouts.delete(token);
+      return r === 'unknown-cluster' ? unknownCluster : 10;
+    }
+    if (typeof r === 'object' && root.callouts.get(token) === placeholder) root.callouts.set(token, r);
+    return 0;
   }
 
   /** Common part of grpc_call / grpc_stream: returns a status. */
@@ -113,23 +124,8 @@ export function calloutImports(vm: WasmVm) {
     if (!root || !host || !start) return 4;
     const token = nextToken(stream ? KIND_GRPC_STREAM : KIND_GRPC_CALL);
     if (!vm.mem.setU32(tokenPtr >>> 0, token)) return 6;
-    // Register before starting: the host may answer synchronously.
-    const placeholder: CalloutHandle = { cancel() {} };
-    root.callouts.set(token, placeholder);
-    let r: ReturnType<typeof start>;
-    try {
-      r = start.call(host, { cluster, service, method, initialMetadata: md, message, timeoutMs: timeout >>> 0 }, grpcEvents(root, token, stream));
-    } catch (e) {
-      // A broken host is not the plugin's fault: report a send failure, keep the VM.
-      vm.logFor(4, `gRPC callout failed in the host: ${e instanceof Error ? e.message : String(e)}`);
-      r = 'failed';
-    }
-    if (r === 'unknown-cluster' || r === 'failed') {
-      root.callouts.delete(token);
-      return r === 'unknown-cluster' ? 4 : 10;
-    }
-    if (typeof r === 'object' && root.callouts.get(token) === placeholder) root.callouts.set(token, r);
-    return 0;
+    const req = { cluster, service, method, initialMetadata: md, message, timeoutMs: timeout >>> 0 };
+    return startCallout(root, token, 'gRPC', 4, () => start.call(host, req, grpcEvents(root, token, stream)));
   }
 
   function findCallout(token: number): { root: RootContext; handle: CalloutHandle | GrpcStreamHandle } | undefined {
@@ -164,28 +160,16 @@ export function calloutImports(vm: WasmVm) {
       if (!root || !host?.httpCall) return 2;
       const token = nextToken(KIND_HTTP);
       if (!vm.mem.setU32(tokenPtr >>> 0, token)) return 6;
+      const httpCall = host.httpCall;
       let finished = false;
-      const placeholder: CalloutHandle = { cancel() {} };
-      root.callouts.set(token, placeholder);
-      let r: ReturnType<NonNullable<typeof host.httpCall>>;
-      try {
-        r = host.httpCall({ cluster, headers, body, trailers, timeoutMs: timeout }, (res) => {
+      return startCallout(root, token, 'http', 2, () =>
+        httpCall.call(host, { cluster, headers, body, trailers, timeoutMs: timeout }, (res) => {
           if (finished || !root.callouts.has(token)) return;
           finished = true;
           root.callouts.delete(token);
           vm.runLater(() => deliverHttp(root, token, res));
-        });
-      } catch (e) {
-        // A broken host is not the plugin's fault: report a send failure, keep the VM.
-        vm.logFor(4, `http callout failed in the host: ${e instanceof Error ? e.message : String(e)}`);
-        r = 'failed';
-      }
-      if (r === 'unknown-cluster' || r === 'failed') {
-        root.callouts.delete(token);
-        return r === 'unknown-cluster' ? 2 : 10;
-      }
-      if (typeof r === 'object' && !finished) root.callouts.set(token, r);
-      return 0;
+        }),
+      );
     },
 
     proxy_grpc_call(

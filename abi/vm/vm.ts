@@ -79,7 +79,7 @@ export interface VmOptions {
 }
 
 /** Data only readable during a specific callback (call responses, gRPC messages, ...). */
-interface CallScratch {
+export interface CallScratch {
   httpResponse: HttpCallResponse | undefined;
   grpcMessage: Uint8Array | undefined;
   grpcInitial: HeaderPairs | undefined;
