@@ -83,6 +83,7 @@ export class Remora {
       throw e;
     }
     staged.commit();
+    this.metrics.configReload(true);
     this.config = config;
     applyLogConfig(this.log, config);
     this.log.info({ config: config.source }, 'config reloaded');

@@ -182,6 +182,12 @@ clusters:
     assert.equal(await (await fetch(`${proxy}/through-plugin`)).text(), 'green /through-plugin');
   });
 
+  it('counts reloads by result on /metrics', async () => {
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    assert.match(metrics, /^remora_config_reloads_total\{result="failure"\} 1$/m);
+    assert.match(metrics, /^remora_config_reloads_total\{result="success"\} 2$/m);
+  });
+
   it('SIGTERM drains and exits 0', async () => {
     remora.child.kill('SIGTERM');
     assert.equal(await remora.exited(), 0);

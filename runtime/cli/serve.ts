@@ -86,6 +86,7 @@ async function reload(remora: Remora, file: string): Promise<void> {
     }
     await remora.reload(next);
   } catch (e) {
+    remora.metrics.configReload(false);
     remora.log.error({ config: file, error: (e as Error).message, serving: 'previous config' }, 'config reload failed');
   }
 }

@@ -60,6 +60,16 @@ describe('PrometheusProxyMetrics', () => {
     assert.ok(text.includes('remora_bytes_total{listener="inbound",direction="out"} 4005'));
   });
 
+  it('counts config reloads by result', async () => {
+    const m = new PrometheusProxyMetrics({ processMetrics: false });
+    m.configReload(true);
+    m.configReload(false);
+    m.configReload(true);
+    const text = await m.text();
+    assert.ok(text.includes('remora_config_reloads_total{result="success"} 2'));
+    assert.ok(text.includes('remora_config_reloads_total{result="failure"} 1'));
+  });
+
   it('includes process metrics on its own registry', async () => {
     const text = await new PrometheusProxyMetrics().text();
     assert.match(text, /^process_cpu_user_seconds_total \d/m);

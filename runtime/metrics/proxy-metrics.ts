@@ -35,6 +35,7 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
   private readonly connectionsOpen = new GaugeFamily('remora_connections_open', 'Open downstream connections');
   private readonly connectionsTotal = new CounterFamily('remora_connections_total', 'Accepted downstream connections');
   private readonly bytes = new CounterFamily('remora_bytes_total', 'Downstream bytes; direction in = read from clients, out = written to them');
+  private readonly reloads = new CounterFamily('remora_config_reloads_total', 'Config reloads (SIGHUP) by result; a failed one left the previous config serving');
   /** listener → route → cluster → cells. Nested maps keyed by the (config-interned) names avoid building a key string per request. */
   private readonly routes = new Map<string, Map<string, Map<string, RouteCells>>>();
   /** listener → protocol → cells. */
@@ -42,7 +43,7 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
 
   constructor(options: { registry?: Registry; processMetrics?: boolean } = {}) {
     this.registry = options.registry ?? new Registry();
-    for (const family of [this.requests, this.duration, this.inFlight, this.connectionsOpen, this.connectionsTotal, this.bytes]) {
+    for (const family of [this.requests, this.duration, this.inFlight, this.connectionsOpen, this.connectionsTotal, this.bytes, this.reloads]) {
       family.register(this.registry);
     }
     if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -80,6 +81,12 @@ export class PrometheusProxyMetrics implements ProxyMetrics {
     cells.open.value--;
     cells.bytesIn.value += bytesIn;
     cells.bytesOut.value += bytesOut;
+  }
+
+  /** A config reload was applied (`ok`) or refused. Not on the ProxyMetrics interface: the control plane calls it. */
+  configReload(ok: boolean): void {
+    const result = ok ? 'success' : 'failure';
+    this.reloads.cell(result, { result }).value++;
   }
 
   /** Prometheus text exposition of everything on the registry. */
