@@ -97,6 +97,13 @@ describe('proxy-runtime config plugin', () => {
     assert.match(result.stdout + result.stderr, /cfg-no-root/);
   });
 
+  test('the SDK\'s own onConfigure with an empty configuration fails the load, as under Envoy (proxy-runtime 0.1.8 bug)', async () => {
+    // Given ptr 0 / size 0 for the empty buffer, 0.1.8 decodes address 0 and traps; check names it.
+    const result = await check({ name: 'cfg-sdk-empty', fixture: 'config', rootId: 'config_sdk' });
+    assert.equal(result.code, 2);
+    assert.match(result.stdout + result.stderr, /cfg-sdk-empty.*proxy_on_configure/);
+  });
+
   test('a reload (SIGHUP) hands a changed configuration to the plugin', async () => {
     const changed = good.map((spec) => (spec.name === 'cfg-string' ? { ...spec, config: 'second text' } : spec));
     remora.reload(configWith(endpoint, changed));

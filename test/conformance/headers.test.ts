@@ -97,6 +97,13 @@ describe('proxy-runtime headers plugin', () => {
     assert.equal(header(created.headers, 'x-status-seen'), '201');
   });
 
+  test('a header value no HTTP codec can carry is refused (BadArgument) and the response still arrives', async () => {
+    const reply = await httpRequest(port, { path: '/echo', headers: { 'x-emit-invalid': '1' } });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.headers['x-invalid'], undefined);
+    assert.equal(header(reply.headers, 'x-invalid-status'), '2');
+  });
+
   test('a chain runs request callbacks in config order and response callbacks in reverse', async () => {
     const reply = await httpRequest(port, { path: '/chain' });
     assert.equal(reply.status, 200);
