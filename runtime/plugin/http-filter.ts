@@ -7,11 +7,11 @@ import { FilterStatus, type BodyBuffer, type HeaderMap, type HttpFilter, type Ht
 import type { PluginSlot } from './plugin-slot.ts';
 import { failStream } from './fail-reply.ts';
 import { httpProperty } from './properties.ts';
+import { asBuffer, takePluginEdit } from './plugin-bytes.ts';
 
 /** Envoy's default per-stream buffer limit (1 MiB): 413 for requests, 500 for responses beyond it. */
 export const BODY_BUFFER_LIMIT = 1024 * 1024;
 
-const asBuffer = (u: Uint8Array) => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
 export class WasmHttpFilter implements HttpFilter, StreamHost {
   private readonly slot: PluginSlot;
@@ -24,6 +24,10 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
   /** The body objects last shown to the plugin, so edits made while paused reach the data plane. */
   private requestBody: BodyBuffer | undefined;
   private responseBody: BodyBuffer | undefined;
+  /** Stops watching the VM for failure (set while the stream is paused waiting for the plugin). */
+  private unwatch: (() => void) | undefined;
+  /** The slot's stream count was given back (onLog and onDone may both end the stream). */
+  private released = false;
 
   constructor(slot: PluginSlot, control: HttpStreamControl) {
     this.slot = slot;
@@ -96,8 +100,6 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     }
   }
 
-  private unwatch: (() => void) | undefined;
-
   /**
    * A paused stream waits for the plugin (a callout answer, a tick): if the VM dies meanwhile
    * (another stream trapped), apply the fail strategy now instead of hanging until a timeout.
@@ -116,9 +118,7 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
   }
 
   private syncBody(body: BodyBuffer | undefined, type: 0 | 1): void {
-    if (!body) return;
-    const now = type === 0 ? this.stream.requestBody : this.stream.responseBody;
-    if (now !== undefined && now !== body.bytes) body.bytes = asBuffer(now);
+    if (body) takePluginEdit(body, type === 0 ? this.stream.requestBody : this.stream.responseBody);
   }
 
   onRequestHeaders(headers: HeaderMap, endOfStream: boolean): FilterStatus {
@@ -170,8 +170,6 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     if (this.bypass || this.ended) return FilterStatus.Continue;
     return this.status(this.stream.onResponseTrailers(trailers));
   }
-
-  private released = false;
 
   private finish(): void {
     this.unwatch?.();

@@ -4,15 +4,19 @@ import { PeerType, StreamAction, type LocalReply, type PropertyValue, type Strea
 import { FilterStatus, type BodyBuffer, type TcpConnectionControl, type TcpFilter } from '../filter/types.ts';
 import type { PluginSlot } from './plugin-slot.ts';
 import { tcpProperty } from './properties.ts';
+import { takePluginEdit } from './plugin-bytes.ts';
 
-const asBuffer = (u: Uint8Array) => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
 
 export class WasmTcpFilter implements TcpFilter, StreamHost {
   private readonly slot: PluginSlot;
   private readonly control: TcpConnectionControl;
   private readonly stream: TcpStream;
+  /** failStrategy open after a failure: the rest of this connection skips the plugin. */
   private bypass = false;
+  /** The proxy closed the connection (plugin request or fail strategy): the close peer is LOCAL. */
   private closedByUs = false;
+  /** The slot's stream count was given back. */
+  private released = false;
 
   constructor(slot: PluginSlot, control: TcpConnectionControl) {
     this.slot = slot;
@@ -58,16 +62,14 @@ export class WasmTcpFilter implements TcpFilter, StreamHost {
   onDownstreamData(data: BodyBuffer, endOfStream: boolean): FilterStatus {
     if (this.bypass) return FilterStatus.Continue;
     const a = this.stream.onDownstreamData(data.bytes, endOfStream);
-    const now = this.stream.downstreamData;
-    if (now !== undefined && now !== data.bytes) data.bytes = asBuffer(now);
+    takePluginEdit(data, this.stream.downstreamData);
     return this.status(a);
   }
 
   onUpstreamData(data: BodyBuffer, endOfStream: boolean): FilterStatus {
     if (this.bypass) return FilterStatus.Continue;
     const a = this.stream.onUpstreamData(data.bytes, endOfStream);
-    const now = this.stream.upstreamData;
-    if (now !== undefined && now !== data.bytes) data.bytes = asBuffer(now);
+    takePluginEdit(data, this.stream.upstreamData);
     return this.status(a);
   }
 
@@ -78,8 +80,6 @@ export class WasmTcpFilter implements TcpFilter, StreamHost {
   onUpstreamClose(): void {
     if (!this.bypass) this.stream.onUpstreamClose(PeerType.Unknown);
   }
-
-  private released = false;
 
   onDone(): void {
     this.stream.finish();
