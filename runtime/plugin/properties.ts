@@ -100,8 +100,9 @@ export function httpProperty(path: string[], info: StreamInfo): PropertyValue | 
     case 'request.duration':
       return info.endTime === undefined ? undefined : prop.duration(ns(info.endTime - info.startTime));
     case 'request.size': {
+      // content-length when the client sent a usable one, else the body bytes received so far.
       const cl = Number(header(req, 'content-length'));
-      return prop.int(Number.isFinite(cl) && header(req, 'content-length') !== undefined ? cl : info.requestBodyBytes);
+      return prop.int(Number.isFinite(cl) ? cl : info.requestBodyBytes);
     }
     case 'request.total_size': {
       let n = info.requestBodyBytes;

@@ -8,7 +8,7 @@ import { Counter, type Registry } from 'prom-client';
 import { HISTOGRAM_BUCKETS, loadPlugin, metricStore, VmRegistry, type Plugin } from '../../abi/index.ts';
 import { ConfigError } from '../config/errors.ts';
 import type { Config, PluginConfig } from '../config/types.ts';
-import type { FilterFactory, HttpFilter, HttpStreamControl, TcpConnectionControl, TcpFilter } from '../filter/types.ts';
+import { FilterStatus, type FilterFactory, type HttpFilter, type HttpStreamControl, type TcpConnectionControl, type TcpFilter } from '../filter/types.ts';
 import type { Logger } from '../log/logger.ts';
 import { exportPluginMetrics } from '../metrics/plugin-cells.ts';
 import { CalloutEndpoints } from './cluster-endpoints.ts';
@@ -97,11 +97,14 @@ export class WasmPluginRuntime {
         opts.log.warn({ metric: cell.name, promName }, 'plugin metric name taken; not exported'),
       );
     }
-    const slots = () => this.slots;
+    const slotFor = (pluginName: string): PluginSlot => {
+      const slot = this.slots.get(pluginName);
+      if (!slot) throw new Error(`plugin ${pluginName} is not loaded`);
+      return slot;
+    };
     this.filters = {
       create(pluginName: string, control: HttpStreamControl): HttpFilter {
-        const slot = slots().get(pluginName);
-        if (!slot) throw new Error(`plugin ${pluginName} is not loaded`);
+        const slot = slotFor(pluginName);
         switch (slot.decide()) {
           case SlotDecision.Run:
             return new WasmHttpFilter(slot, control);
@@ -112,18 +115,18 @@ export class WasmPluginRuntime {
         }
       },
       createTcp(pluginName: string, connection: TcpConnectionControl): TcpFilter {
-        const slot = slots().get(pluginName);
-        if (!slot) throw new Error(`plugin ${pluginName} is not loaded`);
+        const slot = slotFor(pluginName);
         switch (slot.decide()) {
           case SlotDecision.Run:
             return new WasmTcpFilter(slot, connection);
           case SlotDecision.Skip:
             return {};
           default:
+            // failStrategy close / reload pending: the connection is refused at once.
             return {
               onNewConnection() {
                 connection.close();
-                return 1;
+                return FilterStatus.Stop;
               },
             };
         }
