@@ -28,18 +28,9 @@ export async function serve(file: string, config: Config, hooks: ServeHooks = {}
     process.exit(EXIT_RUNTIME);
   });
 
-  let remora: Remora;
-  try {
-    remora = await Remora.start(config, { log });
-  } catch (e) {
-    const bad = e instanceof ConfigError;
-    const message = startFailure(e as NodeJS.ErrnoException);
-    log.fatal({ err: message }, 'remora failed to start');
-    process.stderr.write(`${bad ? '' : 'remora: '}${message}\n`);
-    await hooks.stopped?.();
-    process.exit(bad ? EXIT_BAD_INPUT : EXIT_RUNTIME);
-  }
-
+  // Signal handlers go in before anything binds, so a signal during start-up never meets the
+  // default action (SIGHUP would kill the process).
+  let remora: Remora | undefined;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -48,6 +39,8 @@ export async function serve(file: string, config: Config, hooks: ServeHooks = {}
     }
     stopping = true;
     log.info({ signal }, 'signal received');
+    // Before start-up finished nothing is serving yet: there is nothing to drain.
+    if (!remora) process.exit(EXIT_OK);
     remora.stop()
       .then(() => hooks.stopped?.())
       .then(
@@ -61,11 +54,24 @@ export async function serve(file: string, config: Config, hooks: ServeHooks = {}
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 
-  // Reloads run one at a time, in signal order.
-  let reloads = Promise.resolve();
+  // Reloads run one at a time, in signal order, and only once start-up is done.
+  let started!: (r: Remora) => void;
+  let reloads: Promise<unknown> = new Promise<Remora>((resolve) => (started = resolve));
   process.on('SIGHUP', () => {
-    reloads = reloads.then(() => reload(remora, file));
+    reloads = reloads.then(() => reload(remora!, file));
   });
+
+  try {
+    remora = await Remora.start(config, { log });
+  } catch (e) {
+    const bad = e instanceof ConfigError;
+    const message = startFailure(e as NodeJS.ErrnoException);
+    log.fatal({ err: message }, 'remora failed to start');
+    process.stderr.write(`${bad ? '' : 'remora: '}${message}\n`);
+    await hooks.stopped?.();
+    process.exit(bad ? EXIT_BAD_INPUT : EXIT_RUNTIME);
+  }
+  started(remora);
 
   await hooks.ready?.(remora);
 }
