@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import { createLogger } from '../log/logger.ts';
 import { EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME } from './exit-codes.ts';
+import { releaseEarlySignals } from './early-signals.ts';
 import { Remora } from './remora.ts';
 
 export interface ServeHooks {
@@ -57,9 +58,11 @@ export async function serve(file: string, config: Config, hooks: ServeHooks = {}
   // Reloads run one at a time, in signal order, and only once start-up is done.
   let started!: (r: Remora) => void;
   let reloads: Promise<unknown> = new Promise<Remora>((resolve) => (started = resolve));
-  process.on('SIGHUP', () => {
+  const onHup = () => {
     reloads = reloads.then(() => reload(remora!, file));
-  });
+  };
+  process.on('SIGHUP', onHup);
+  if (releaseEarlySignals()) onHup();
 
   try {
     remora = await Remora.start(config, { log });
