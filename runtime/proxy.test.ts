@@ -8,15 +8,24 @@ import { describe, it } from 'node:test';
 import { cluster, config, httpUpstream, listener, route, startProxy } from './http/testing.ts';
 
 /** An upstream that answers with its own name (and can be held open). */
+/** Resolved by `named` upstreams when a /hold request arrived (so tests act while it is in flight). */
+let holdArrived: (() => void) | undefined;
+
 async function named(name: string, holdMs = 0) {
   return httpUpstream((req, res) => {
     const answer = () => {
       res.writeHead(200, { 'x-upstream': name, 'content-type': 'text/plain' });
       res.end(`${name} ${req.method} ${req.url}`);
     };
-    if (holdMs > 0 && req.url?.startsWith('/hold')) setTimeout(answer, holdMs);
-    else answer();
+    if (holdMs > 0 && req.url?.startsWith('/hold')) {
+      holdArrived?.();
+      setTimeout(answer, holdMs);
+    } else answer();
   });
+}
+
+function nextHold(): Promise<void> {
+  return new Promise((resolve) => (holdArrived = resolve));
 }
 
 function get(url: string, opts: http.RequestOptions = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
@@ -106,8 +115,9 @@ describe('reload', () => {
       const warm = await viaAgent(`${p.url()}/warm`, agent);
       assert.equal(warm.upstream, 'old');
       const port = p.port();
+      const arrived = nextHold();
       const inflight = get(`${p.url()}/hold`);
-      await new Promise((r) => setTimeout(r, 50));
+      await arrived;
       const cfg2 = config([listener('in', [route('r', 'new')])], [cluster('new', [newUp.address])]);
       await p.proxy.reload(cfg2);
       assert.equal(p.port(), port);
@@ -170,8 +180,9 @@ describe('shutdown', () => {
     const session = http2.connect(p.url());
     await once(session, 'connect');
     const goaway = once(session, 'goaway');
+    const arrived = nextHold();
     const inflight = get(`${p.url()}/hold`, { agent: new http.Agent({ keepAlive: true }) });
-    await new Promise((r) => setTimeout(r, 30));
+    await arrived;
     const stopped = p.proxy.shutdown(2_000);
     const res = await inflight;
     assert.equal(res.status, 200);
@@ -186,11 +197,12 @@ describe('shutdown', () => {
   it('destroys what is left after the grace period', async () => {
     const up = await named('up', 1_000);
     const p = await startProxy(config([listener('in', [route('r', 'up')])], [cluster('up', [up.address])]));
+    const arrived = nextHold();
     const inflight = get(`${p.url()}/hold`).then(
       () => 'answered',
       () => 'cut',
     );
-    await new Promise((r) => setTimeout(r, 30));
+    await arrived;
     await p.proxy.shutdown(100);
     assert.equal(await inflight, 'cut');
     await up.close();
