@@ -5,10 +5,3 @@ export const EXIT_RUNTIME = 1;
 /** Bad config or bad arguments; the message names the file, the field path and the expectation. */
 export const EXIT_BAD_INPUT = 2;
 
-/** Bad command-line use, reported as one line on stderr with exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}

@@ -6,7 +6,7 @@ import { ConfigError } from '../config/errors.ts';
 import { loadConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import { checkPlugins } from './check.ts';
-import { EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME, UsageError } from './exit-codes.ts';
+import { EXIT_BAD_INPUT, EXIT_OK, EXIT_RUNTIME } from './exit-codes.ts';
 import { runPluginCommand } from './plugin-command.ts';
 
 function program(): Command {
@@ -82,7 +82,7 @@ export async function main(argv: string[]): Promise<void> {
       // Help and --version exit 0; every other parse failure is bad arguments (commander printed why).
       process.exit(e.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT);
     }
-    if (e instanceof ConfigError || e instanceof UsageError) {
+    if (e instanceof ConfigError) {
       process.stderr.write(`${e.message}\n`);
       process.exit(EXIT_BAD_INPUT);
     }
