@@ -23,18 +23,13 @@ export interface LoggerOptions {
 }
 
 export function createLogger(config: { log: LogConfig }, options: LoggerOptions = {}): Logger {
+  const env = options.env ?? process.env;
   const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
-  const log = pino(
-    {
-      level: effectiveLevel(config.log.level, options.env),
-      base: undefined,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    destination,
-  );
-  const fromEnv = options.env?.REMORA_LOG ?? process.env.REMORA_LOG;
-  if (fromEnv && effectiveLevel(config.log.level, options.env) !== fromEnv.trim().toLowerCase()) {
-    log.warn({ REMORA_LOG: fromEnv, expected: LOG_LEVELS.join(', ') }, 'ignoring REMORA_LOG: not a log level');
+  const level = effectiveLevel(config.log.level, env);
+  const log = pino({ level, base: undefined, formatters: { level: (label) => ({ level: label }) } }, destination);
+  const fromEnv = env.REMORA_LOG?.trim().toLowerCase();
+  if (fromEnv && fromEnv !== level) {
+    log.warn({ REMORA_LOG: env.REMORA_LOG, expected: LOG_LEVELS.join(', ') }, 'ignoring REMORA_LOG: not a log level');
   }
   return log;
 }
