@@ -272,6 +272,27 @@ describe('http1 proxying', () => {
     assert.equal((await httpRequest(port, { path: '/after-drip' })).status, 200);
   });
 
+  test('an upgrade the upstream refuses comes back as its plain answer, and the connection is not hijacked', TIMEOUT, async (t) => {
+    upstream.handle('/ws-refused', (req, res) => {
+      req.resume();
+      res.writeHead(403, { 'content-type': 'text/plain', 'x-why': 'no-websocket-here' });
+      res.end('forbidden');
+    });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws-refused`);
+    t.after(() => ws.terminate());
+    const outcome = await new Promise<string>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => { text += d; });
+        res.on('end', () => resolve(`${res.statusCode} ${res.headers['x-why']} ${text}`));
+      });
+      ws.on('open', () => resolve('opened'));
+      ws.on('error', (err) => resolve(`error: ${err.message}`));
+    });
+    assert.equal(outcome, '403 no-websocket-here forbidden');
+    assert.equal((await httpRequest(port, { path: '/after-refused-upgrade' })).status, 200);
+  });
+
   test('pipelined requests on one connection are answered in order', TIMEOUT, async () => {
     const requests = ['/pipe-1', '/pipe-2', '/pipe-3'].map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`).join('');
     const result = await rawExchange(port, `${requests}GET /pipe-last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 5000);
