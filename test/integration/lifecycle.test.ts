@@ -85,6 +85,10 @@ test('SIGHUP with a new route: new route works, old keep-alive connection and in
   t.after(() => agent.destroy());
   const first = await httpRequest(port, { path: '/new/x', agent });
   assert.equal(first.headers['x-upstream'], 'old', 'before the reload /new goes to the catch-all');
+  const session = http2.connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => {});
+  t.after(() => session.destroy());
+  assert.equal((await h2Request(session, { path: '/new/h2' })).headers['x-upstream'], 'old');
 
   const inFlight = httpRequest(port, { path: '/slow?ms=1000' });
   await eventually(async () => assert.ok(oldApp.requests.some((r) => r.url.startsWith('/slow'))));
@@ -108,6 +112,8 @@ test('SIGHUP with a new route: new route works, old keep-alive connection and in
   const again = await httpRequest(port, { path: '/new/z', agent });
   assert.equal(again.localPort, first.localPort, 'the keep-alive connection from before the reload is still in use');
   assert.equal(again.headers['x-upstream'], 'new', 'an old connection follows the new routes');
+  const h2Again = await h2Request(session, { path: '/new/h2' });
+  assert.equal(h2Again.headers['x-upstream'], 'new', 'an HTTP/2 session from before the reload follows the new routes');
   assert.equal(remora.process.exitCode, null);
 });
 
