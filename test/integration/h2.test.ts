@@ -361,6 +361,15 @@ describe('h2c and gRPC through Remora', () => {
     seen.forEach((m, i) => { assert.equal(m.index, i); assert.equal(m.text, `msg-${i}`); });
   });
 
+  test('gRPC client cancelling a server stream cancels the call on the server', TIMEOUT, async () => {
+    const before = grpcUpstream.cancelled();
+    const stream = client.ServerStream({ text: 'slow', count: 100_000, delay_ms: 20 });
+    stream.on('error', () => {});
+    await new Promise<void>((resolve) => stream.once('data', () => resolve()));
+    stream.cancel();
+    await eventually(async () => assert.equal(grpcUpstream.cancelled(), before + 1, 'the server sees the cancel'));
+  });
+
   test('gRPC failing call: grpc-status, message and custom trailing metadata arrive intact', TIMEOUT, async () => {
     const err = await new Promise<grpc.ServiceError>((resolve, reject) =>
       client.Fail({ text: 'nope' }, (e, res) => (e ? resolve(e) : reject(new Error(`expected failure, got ${JSON.stringify(res)}`)))));

@@ -7,7 +7,7 @@ import * as protoLoader from '@grpc/proto-loader';
 
 const PROTO = join(dirname(fileURLToPath(import.meta.url)), 'echo.proto');
 
-export interface EchoRequest { text: string; count?: number }
+export interface EchoRequest { text: string; count?: number; delay_ms?: number }
 export interface EchoReply { text: string; index: number }
 
 /** The trailing metadata the Fail method sends along with PERMISSION_DENIED. */
@@ -39,12 +39,15 @@ export interface GrpcUpstream {
   endpoint: string;
   /** Metadata of every call received (for header assertions). */
   calls: { method: string; metadata: Record<string, unknown> }[];
+  /** Server-streaming calls the client cancelled (seen as `cancelled` on the server). */
+  cancelled(): number;
   close(): Promise<void>;
 }
 
 export async function startGrpcUpstream(): Promise<GrpcUpstream> {
   const { service } = echoService();
   const calls: GrpcUpstream['calls'] = [];
+  let cancelled = 0;
   const server = new grpc.Server();
   server.addService(service, {
     Unary(call: grpc.ServerUnaryCall<EchoRequest, EchoReply>, callback: grpc.sendUnaryData<EchoReply>) {
@@ -54,8 +57,19 @@ export async function startGrpcUpstream(): Promise<GrpcUpstream> {
     ServerStream(call: grpc.ServerWritableStream<EchoRequest, EchoReply>) {
       calls.push({ method: 'ServerStream', metadata: call.metadata.getMap() });
       const count = call.request.count ?? 0;
-      for (let i = 0; i < count; i++) call.write({ text: `${call.request.text}-${i}`, index: i });
-      call.end();
+      const delay = call.request.delay_ms ?? 0;
+      if (delay === 0) {
+        for (let i = 0; i < count; i++) call.write({ text: `${call.request.text}-${i}`, index: i });
+        call.end();
+        return;
+      }
+      let i = 0;
+      const timer = setInterval(() => {
+        if (i === count) { clearInterval(timer); call.end(); return; }
+        call.write({ text: `${call.request.text}-${i}`, index: i });
+        i++;
+      }, delay);
+      call.on('cancelled', () => { clearInterval(timer); cancelled++; });
     },
     Fail(call: grpc.ServerUnaryCall<EchoRequest, EchoReply>, callback: grpc.sendUnaryData<EchoReply>) {
       calls.push({ method: 'Fail', metadata: call.metadata.getMap() });
@@ -72,6 +86,7 @@ export async function startGrpcUpstream(): Promise<GrpcUpstream> {
     port,
     endpoint: `127.0.0.1:${port}`,
     calls,
+    cancelled: () => cancelled,
     close: () => new Promise((resolve) => {
       server.forceShutdown();
       resolve();
