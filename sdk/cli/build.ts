@@ -1,5 +1,5 @@
 // `remora plugin build [dir]`: compiles <dir>/assembly/index.ts to <dir>/build/plugin.wasm.
-import { Command, CommanderError } from 'commander';
+import { parseArgs, subcommand } from './command.ts';
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { compilePlugin } from './compile.ts';
@@ -33,20 +33,13 @@ export async function buildProject(dir: string, opts: BuildOptions = {}): Promis
 }
 
 export async function main(args: string[]): Promise<number> {
-  const cli = new Command('remora plugin build')
-    .description('compile a plugin project with the AssemblyScript compiler (optimised, small)')
+  const cli = subcommand('remora plugin build', 'compile a plugin project with the AssemblyScript compiler (optimised, small)')
     .argument('[dir]', 'plugin project folder', '.')
     .option('-o, --out <file>', 'output .wasm (default <dir>/build/plugin.wasm)')
     .option('--debug', 'debug build: assertions, names and source map')
-    .option('--wat', 'also write the text format next to the .wasm')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    cli.parse(args, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
+    .option('--wat', 'also write the text format next to the .wasm');
+  const exit = parseArgs(cli, args);
+  if (exit !== undefined) return exit;
   const opts = cli.opts<BuildOptions>();
   return buildProject(resolve(cli.args[0] ?? '.'), opts);
 }

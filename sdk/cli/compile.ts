@@ -9,6 +9,14 @@ export const SDK_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The Remora checkout that ships the SDK; its node_modules holds @remora/sdk and assemblyscript. */
 export const REMORA_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** What release and debug builds share: the runtime, the start export and the abort/seed routing. */
+const SDK_RUNTIME_FLAGS: readonly string[] = [
+  '--runtime', 'minimal',
+  '--exportStart', '_initialize',
+  '--use', 'abort=~lib/@remora/sdk/assembly/abort/remora_abort',
+  '--use', 'seed=~lib/@remora/sdk/assembly/abort/remora_seed',
+];
+
 /**
  * asc flags for plugins:
  * - `-O3s --converge`: full optimisation with size-aware inlining (a header plugin stays well under 20 KB).
@@ -18,20 +26,10 @@ export const REMORA_ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * - `--exportStart _initialize`: top-level code runs when the host calls `_initialize`, as for a WASI reactor.
  * - `--use abort=…, seed=…`: no non-standard `env.abort` / `env.seed` imports (Envoy would refuse them).
  */
-export const PLUGIN_ASC_FLAGS: readonly string[] = [
-  '-O3s', '--converge', '--noAssert',
-  '--runtime', 'minimal',
-  '--exportStart', '_initialize',
-  '--use', 'abort=~lib/@remora/sdk/assembly/abort/remora_abort',
-  '--use', 'seed=~lib/@remora/sdk/assembly/abort/remora_seed',
-];
+export const PLUGIN_ASC_FLAGS: readonly string[] = ['-O3s', '--converge', '--noAssert', ...SDK_RUNTIME_FLAGS];
 
 /** Debug flavour: assertions kept, names and a source map for stack traces. */
-export const DEBUG_ASC_FLAGS: readonly string[] = [
-  '--debug', '--runtime', 'minimal', '--exportStart', '_initialize',
-  '--use', 'abort=~lib/@remora/sdk/assembly/abort/remora_abort',
-  '--use', 'seed=~lib/@remora/sdk/assembly/abort/remora_seed',
-];
+export const DEBUG_ASC_FLAGS: readonly string[] = ['--debug', ...SDK_RUNTIME_FLAGS];
 
 export interface CompileOptions {
   /** Entry .ts file. */

@@ -1,5 +1,5 @@
 // `remora plugin new NAME`: scaffolds a plugin project in ./NAME (NAME may be a path).
-import { Command, CommanderError } from 'commander';
+import { parseArgs, subcommand } from './command.ts';
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { SDK_ROOT } from './compile.ts';
@@ -8,17 +8,10 @@ import { projectFiles } from './templates.ts';
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 
 export async function main(args: string[]): Promise<number> {
-  const cli = new Command('remora plugin new')
-    .description('scaffold a proxy-wasm plugin project (AssemblyScript source, config example, test)')
-    .argument('<name>', 'plugin name (lower case, digits, dashes), or a path whose last part is the name')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    cli.parse(args, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
+  const cli = subcommand('remora plugin new', 'scaffold a proxy-wasm plugin project (AssemblyScript source, config example, test)')
+    .argument('<name>', 'plugin name (lower case, digits, dashes), or a path whose last part is the name');
+  const exit = parseArgs(cli, args);
+  if (exit !== undefined) return exit;
   const target = resolve(cli.args[0]!);
   const name = basename(target);
   if (!NAME.test(name)) {

@@ -1,23 +1,16 @@
 // `remora plugin test [dir]`: builds the plugin, then runs <dir>/test/**/*.test.ts with node:test.
-import { Command, CommanderError } from 'commander';
+import { parseArgs, subcommand } from './command.ts';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildProject } from './build.ts';
 
 export async function main(args: string[]): Promise<number> {
-  const cli = new Command('remora plugin test')
-    .description('build the plugin and run its tests (node --test test/**/*.test.ts)')
+  const cli = subcommand('remora plugin test', 'build the plugin and run its tests (node --test test/**/*.test.ts)')
     .argument('[dir]', 'plugin project folder', '.')
-    .option('--no-build', 'run the tests against the current build/plugin.wasm')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    cli.parse(args, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
-  }
+    .option('--no-build', 'run the tests against the current build/plugin.wasm');
+  const exit = parseArgs(cli, args);
+  if (exit !== undefined) return exit;
   const dir = resolve(cli.args[0] ?? '.');
   if (!existsSync(join(dir, 'test'))) {
     process.stderr.write(`remora plugin test: ${join(dir, 'test')} not found (is ${dir} a plugin project?)\n`);
