@@ -4,14 +4,7 @@
 import type { LocalReply, PropertyValue, StreamHost, TcpStream } from '../../abi/index.ts';
 import { StreamAction, PeerType } from '../../abi/index.ts';
 import { concat } from './headers.ts';
-import type { ActionName } from './stream.ts';
-
-const ACTION_NAMES: Record<number, ActionName> = {
-  [StreamAction.Continue]: 'continue',
-  [StreamAction.Stop]: 'stop',
-  [StreamAction.Buffer]: 'buffer',
-  [StreamAction.Failed]: 'failed',
-};
+import { ACTION_NAMES, type ActionName } from './stream.ts';
 
 export interface ConnectionOptions {
   /** Connection properties by dotted path (`'source.address'`...). */

@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import {
-  loadPlugin as loadAbiPlugin, PluginLoadError, VmRegistry, sharedData, sharedQueues,
+  loadPlugin as loadAbiPlugin, MetricType, PluginLoadError, VmRegistry, sharedData, sharedQueues,
   type GrpcCallRequest, type GrpcEvents, type HttpCallRequest, type HttpCallResponse, type Plugin, type PluginHost,
   type PropertyValue,
 } from '../../abi/index.ts';
@@ -242,7 +242,7 @@ export class PluginHarness {
     for (const cell of this.plugin.vm.metrics.values()) {
       if (cell.name !== name) continue;
       return {
-        type: cell.type === 0 ? 'counter' : cell.type === 1 ? 'gauge' : 'histogram',
+        type: cell.type === MetricType.Counter ? 'counter' : cell.type === MetricType.Gauge ? 'gauge' : 'histogram',
         value: Number(cell.value),
         count: cell.count,
         sum: cell.sum,
@@ -254,7 +254,7 @@ export class PluginHarness {
   /** All metrics the plugin defined: name -> counter/gauge value or histogram sample count. */
   metrics(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const cell of this.plugin.vm.metrics.values()) out[cell.name] = cell.type === 2 ? cell.count : Number(cell.value);
+    for (const cell of this.plugin.vm.metrics.values()) out[cell.name] = cell.type === MetricType.Histogram ? cell.count : Number(cell.value);
     return out;
   }
 

@@ -53,7 +53,8 @@ export interface LocalReplyView {
 }
 
 export type ActionName = 'continue' | 'stop' | 'buffer' | 'failed';
-const ACTION_NAMES: Record<number, ActionName> = {
+/** StreamAction -> the name tests assert on (shared with HarnessConnection). */
+export const ACTION_NAMES: Record<number, ActionName> = {
   [StreamAction.Continue]: 'continue',
   [StreamAction.Stop]: 'stop',
   [StreamAction.Buffer]: 'buffer',
@@ -195,42 +196,42 @@ export class HarnessStream implements StreamHost {
 
   // ---- stepwise driving --------------------------------------------------------------------
 
-  private record(callback: string, action: StreamAction): StreamAction {
+  private record(callback: string, action: StreamAction): ActionName {
     this.afterCallback();
-    this.actions.push({ callback, action: ACTION_NAMES[action] ?? 'continue' });
+    const name = ACTION_NAMES[action] ?? 'continue';
+    this.actions.push({ callback, action: name });
     if (action === StreamAction.Failed) this.failed = true;
-    return action;
+    return name;
   }
 
   /** proxy_on_request_headers with the current request headers. */
   sendRequestHeaders(endOfStream: boolean): ActionName {
-    const a = this.record('requestHeaders', this.http.onRequestHeaders(this.reqHeaders, endOfStream));
-    return ACTION_NAMES[a]!;
+    return this.record('requestHeaders', this.http.onRequestHeaders(this.reqHeaders, endOfStream));
   }
 
   /** proxy_on_request_body with `held` (everything buffered so far); returns the plugin's answer. */
   sendRequestBody(held: Uint8Array, endOfStream: boolean): ActionName {
     const a = this.record('requestBody', this.http.onRequestBody(held, endOfStream));
     this.reqBody = this.http.requestBody ?? held;
-    return ACTION_NAMES[a]!;
+    return a;
   }
 
   sendRequestTrailers(): ActionName {
-    return ACTION_NAMES[this.record('requestTrailers', this.http.onRequestTrailers(this.reqTrailers))]!;
+    return this.record('requestTrailers', this.http.onRequestTrailers(this.reqTrailers));
   }
 
   sendResponseHeaders(endOfStream: boolean): ActionName {
-    return ACTION_NAMES[this.record('responseHeaders', this.http.onResponseHeaders(this.respHeaders, endOfStream))]!;
+    return this.record('responseHeaders', this.http.onResponseHeaders(this.respHeaders, endOfStream));
   }
 
   sendResponseBody(held: Uint8Array, endOfStream: boolean): ActionName {
     const a = this.record('responseBody', this.http.onResponseBody(held, endOfStream));
     this.respBody = this.http.responseBody ?? held;
-    return ACTION_NAMES[a]!;
+    return a;
   }
 
   sendResponseTrailers(): ActionName {
-    return ACTION_NAMES[this.record('responseTrailers', this.http.onResponseTrailers(this.respTrailers))]!;
+    return this.record('responseTrailers', this.http.onResponseTrailers(this.respTrailers));
   }
 
   /** proxy_on_log, proxy_on_done, proxy_on_delete (Envoy's HTTP order). */
