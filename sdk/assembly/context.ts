@@ -256,6 +256,18 @@ export function pendingHttpCalls(): i32 {
   return pendingCalls.length;
 }
 
+/**
+ * Makes the context that made a call the host's effective context again, so the callback's
+ * `request`/`response`/`sendLocalReply` act on that stream. False when that stream is gone (the
+ * client went away): its callback has nothing left to act on.
+ */
+function reenter(origin: BaseContext): bool {
+  if (origin instanceof RootContext) return true;
+  if (!contexts.has(origin.id)) return false;
+  proxy_set_effective_context(origin.id);
+  return true;
+}
+
 function dispatchHttpCallResponse(response: HttpCallResponse): void {
   let index = -1;
   for (let i = 0; i < pendingCalls.length; i++) {
@@ -268,11 +280,7 @@ function dispatchHttpCallResponse(response: HttpCallResponse): void {
   const pending = pendingCalls[index];
   pendingCalls.splice(index, 1);
   const origin = pending.origin;
-  if (!(origin instanceof RootContext)) {
-    // The calling stream may be gone (client went away): its callback has nothing left to act on.
-    if (!contexts.has(origin.id)) return;
-    proxy_set_effective_context(origin.id);
-  }
+  if (!reenter(origin)) return;
   const previous = currentContext;
   currentContext = origin;
   pending.callback(origin, response);
@@ -345,10 +353,7 @@ function dispatchGrpcCallResponse(response: GrpcCallResponse): void {
   const pending = pendingGrpcCalls[index];
   pendingGrpcCalls.splice(index, 1);
   const origin = pending.origin;
-  if (!(origin instanceof RootContext)) {
-    if (!contexts.has(origin.id)) return;
-    proxy_set_effective_context(origin.id);
-  }
+  if (!reenter(origin)) return;
   const previous = currentContext;
   currentContext = origin;
   pending.callback(origin, response);

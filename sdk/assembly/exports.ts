@@ -22,7 +22,7 @@ let callbacksSinceCollect: u32 = 0;
 let pagesAtCollect: i32 = 0;
 
 function afterCallback(): void {
-  if (ASC_RUNTIME != 1) return; // incremental collects by itself; stub never frees
+  if (ASC_RUNTIME != 1) return; // incremental collects by itself; the no-GC runtime never frees
   callbacksSinceCollect++;
   if (memory.size() == pagesAtCollect && callbacksSinceCollect < COLLECT_EVERY) return;
   __collect();
