@@ -23,7 +23,8 @@ export function testModuleRequest(pluginDir: string, entry: string): CompileRequ
     out: join(pluginDir, 'build', 'test', `${entry}.wasm`),
     sourceDirs: [
       join(pluginDir, 'assembly'), join(pluginDir, 'test', 'assembly'),
-      join(repoRoot, 'plugins', 'common', 'assembly'), join(repoRoot, 'sdk', 'assembly'),
+      join(repoRoot, 'plugins', 'common', 'assembly'), join(repoRoot, 'plugins', 'common', 'test', 'assembly'),
+      join(repoRoot, 'sdk', 'assembly'),
     ],
     // Default (incremental) runtime: the loader's helpers allocate and pin from outside.
     flags: ['-O3', '--exportRuntime', '--enable', 'simd'],

@@ -1,6 +1,7 @@
 // Test entry: the auth plugin's configuration parser and decision logic, without a host.
 import { parseAuthConfig, AuthConfig } from '../../assembly/config';
-import { decide, RequestInfo } from '../../assembly/policy';
+import { decide } from '../../assembly/policy';
+import { fakeRequest } from '../../../common/test/assembly/fake_request';
 
 let config: AuthConfig | null = null;
 
@@ -11,33 +12,12 @@ export function configure(text: string): string {
   return p.error;
 }
 
-class FakeRequest extends RequestInfo {
-  names: string[] = [];
-  values: string[] = [];
-  target: string = '/';
-  header(name: string): string | null {
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] == name) return this.values[i];
-    return null;
-  }
-  path(): string {
-    return this.target;
-  }
-}
-
 /**
  * `headers` is "name: value" lines. Returns lines: status, challenge, error, description, then one
  * line per edit: "-name" (remove) or "name: value" (set).
  */
 export function decideFor(headers: string, path: string, nowSeconds: f64): string {
-  const req = new FakeRequest();
-  req.target = path;
-  const lines = headers.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const colon = lines[i].indexOf(': ');
-    if (colon <= 0) continue;
-    req.names.push(lines[i].substring(0, colon));
-    req.values.push(lines[i].substring(colon + 2));
-  }
+  const req = fakeRequest(headers, path);
   const d = decide(config!, req, nowSeconds);
   let out = d.status.toString() + '\n' + d.challenge + '\n' + d.error + '\n' + d.description;
   for (let i = 0; i < d.edits.length; i++) {

@@ -1,7 +1,7 @@
 // Test entry: header-router configuration parsing and rule matching without a host.
 import { parseRouterConfig, RouterConfig } from '../../assembly/config';
 import { firstMatch, rewritePrefix } from '../../assembly/rules';
-import { RequestInfo } from '../../../common/assembly/request_info';
+import { fakeRequest } from '../../../common/test/assembly/fake_request';
 import { cookieValue, queryParam, pathOnly, addressWithoutPort } from '../../../common/assembly/request_target';
 
 let config: RouterConfig | null = null;
@@ -12,30 +12,9 @@ export function configure(text: string): string {
   return p.error;
 }
 
-class FakeRequest extends RequestInfo {
-  names: string[] = [];
-  values: string[] = [];
-  target: string = '/';
-  header(name: string): string | null {
-    for (let i = 0; i < this.names.length; i++) if (this.names[i] == name) return this.values[i];
-    return null;
-  }
-  path(): string {
-    return this.target;
-  }
-}
-
 /** `headers` is "name: value" lines; returns the index of the first matching rule (-1 none). */
 export function match(headers: string, path: string): i32 {
-  const req = new FakeRequest();
-  req.target = path;
-  const lines = headers.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const colon = lines[i].indexOf(': ');
-    if (colon <= 0) continue;
-    req.names.push(lines[i].substring(0, colon));
-    req.values.push(lines[i].substring(colon + 2));
-  }
+  const req = fakeRequest(headers, path);
   return firstMatch(config!.rules, req);
 }
 
