@@ -5,6 +5,7 @@ import { ClaimRules, RequiredClaim } from './jwt/claims';
 import { KeySet, parseJwks } from './jwt/jwks';
 import { VerifiedTokenCache } from './jwt/cache';
 import { Sha256 } from './crypto/sha256';
+import { unknownKey } from '../../common/assembly/config_fields';
 
 /** Maps one claim to the request header it is forwarded in. */
 export class ClaimHeader {
@@ -145,18 +146,11 @@ const KNOWN_KEYS = ['header', 'queryParam', 'keys', 'forwardKey'];
 const KNOWN_EXT = ['cluster', 'pathPrefix', 'authority', 'timeoutMs', 'requestHeaders', 'upstreamHeaders',
   'clientHeaders', 'statusOnError'];
 
-function unknownKey(obj: JsonValue, known: string[], path: string): string {
-  for (let i = 0; i < obj.keys.length; i++) {
-    if (!known.includes(obj.keys[i])) return path + (path.length > 0 ? '.' : '') + obj.keys[i];
-  }
-  return '';
-}
-
 /** Fills `c` from `v`; returns the problem found, "" when none. */
 function parseJwt(v: JsonValue, c: JwtConfig): string {
   if (!v.isObject) return bad('jwt', 'expected an object');
-  const unknown = unknownKey(v, KNOWN_JWT, 'jwt');
-  if (unknown.length > 0) return bad(unknown, 'unknown field');
+  const unknown = unknownKey(v, KNOWN_JWT);
+  if (unknown.length > 0) return bad('jwt.' + unknown, 'unknown field');
   const jwks = v.get('jwks');
   if (jwks === null || !jwks.isObject) return bad('jwt.jwks', 'expected a JWKS object {"keys": [...]}');
   c.keys = parseJwks(jwks);
@@ -235,8 +229,8 @@ function parseJwt(v: JsonValue, c: JwtConfig): string {
 /** Fills `c` from `v`; returns the problem found, "" when none. */
 function parseApiKeys(v: JsonValue, c: ApiKeyConfig): string {
   if (!v.isObject) return bad('apiKeys', 'expected an object');
-  const unknown = unknownKey(v, KNOWN_KEYS, 'apiKeys');
-  if (unknown.length > 0) return bad(unknown, 'unknown field');
+  const unknown = unknownKey(v, KNOWN_KEYS);
+  if (unknown.length > 0) return bad('apiKeys.' + unknown, 'unknown field');
   const header = v.get('header');
   if (header !== null) {
     if (!header.isString) return bad('apiKeys.header', 'expected a string ("" disables the header)');
@@ -279,8 +273,8 @@ function parseApiKeys(v: JsonValue, c: ApiKeyConfig): string {
 /** Fills `c` from `v`; returns the problem found, "" when none. */
 function parseExternal(v: JsonValue, c: ExternalConfig): string {
   if (!v.isObject) return bad('external', 'expected an object');
-  const unknown = unknownKey(v, KNOWN_EXT, 'external');
-  if (unknown.length > 0) return bad(unknown, 'unknown field');
+  const unknown = unknownKey(v, KNOWN_EXT);
+  if (unknown.length > 0) return bad('external.' + unknown, 'unknown field');
   const cluster = v.get('cluster');
   if (cluster === null || !cluster.isString || cluster.stringValue.length == 0) {
     return bad('external.cluster', 'expected the name of a cluster');
@@ -337,7 +331,7 @@ function fillAuthConfig(text: string, c: AuthConfig): string {
   const root = Json.parse(text);
   if (root === null) return bad('config', 'invalid JSON (' + Json.lastError + ')');
   if (!root.isObject) return bad('config', 'expected a JSON object');
-  const unknown = unknownKey(root, KNOWN_TOP, '');
+  const unknown = unknownKey(root, KNOWN_TOP);
   if (unknown.length > 0) return bad(unknown, 'unknown field');
   const realm = root.get('realm');
   if (realm !== null) {

@@ -2,6 +2,7 @@
 // described in ../README.md (JSON Schema there).
 import { Json } from '@remora/sdk/assembly/json';
 import { Rule, parseRule } from './rules';
+import { unknownKey } from '../../common/assembly/config_fields';
 
 export class RouterConfig {
   /** Request header the route table matches on to pick the cluster chosen by a rule. */
@@ -29,9 +30,8 @@ export function parseRouterConfig(text: string): ParsedConfig {
   const root = Json.parse(text);
   if (root === null) return bad('config: invalid JSON (' + Json.lastError + ')');
   if (!root.isObject) return bad('config: expected a JSON object');
-  for (let i = 0; i < root.keys.length; i++) {
-    if (!KNOWN_TOP.includes(root.keys[i])) return bad(root.keys[i] + ': unknown field');
-  }
+  const unknown = unknownKey(root, KNOWN_TOP);
+  if (unknown.length > 0) return bad(unknown + ': unknown field');
   const c = new RouterConfig();
   const ch = root.get('clusterHeader');
   if (ch !== null) {

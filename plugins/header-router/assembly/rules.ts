@@ -4,6 +4,7 @@
 import { JsonValue } from '@remora/sdk/assembly/json';
 import { RequestInfo } from '../../common/assembly/request_info';
 import { cookieValue, pathOnly, queryParam } from '../../common/assembly/request_target';
+import { unknownKey } from '../../common/assembly/config_fields';
 
 export const SOURCE_HEADER: i32 = 0;
 export const SOURCE_COOKIE: i32 = 1;
@@ -86,11 +87,6 @@ export function rewritePrefix(path: string, from: string, to: string): string | 
 
 const KNOWN_RULE = ['name', 'when', 'cluster', 'setHeaders', 'rewritePrefix', 'host'];
 const KNOWN_COND = ['header', 'cookie', 'query', 'path', 'pathPrefix', 'exact', 'prefix', 'present'];
-
-function unknownKey(obj: JsonValue, known: string[]): string {
-  for (let i = 0; i < obj.keys.length; i++) if (!known.includes(obj.keys[i])) return obj.keys[i];
-  return '';
-}
 
 /** Parses one condition into `c`; returns "" or "<field>: <expectation>" relative to the condition. */
 export function parseCondition(v: JsonValue, c: Condition): string {

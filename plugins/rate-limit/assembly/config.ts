@@ -2,6 +2,7 @@
 // described in ../README.md (JSON Schema there).
 import { Json, JsonValue } from '@remora/sdk/assembly/json';
 import { Limit } from './bucket';
+import { unknownKey } from '../../common/assembly/config_fields';
 
 export const KEY_ADDRESS: i32 = 0;
 export const KEY_HEADER: i32 = 1;
@@ -44,11 +45,6 @@ const UNITS = ['second', 'minute', 'hour', 'day'];
 const UNIT_SECONDS: f64[] = [1, 60, 3600, 86400];
 const KNOWN_TOP = ['keyBy', 'keyHeader', 'limit', 'routes', 'responseHeaders', 'keyPrefix'];
 const KNOWN_LIMIT = ['requestsPerUnit', 'unit', 'burst'];
-
-function unknownKey(obj: JsonValue, known: string[]): string {
-  for (let i = 0; i < obj.keys.length; i++) if (!known.includes(obj.keys[i])) return obj.keys[i];
-  return '';
-}
 
 /** Parses one limit object; returns null with the problem in `errorOut[0]`. */
 function parseLimit(v: JsonValue, path: string, errorOut: string[]): Limit | null {
