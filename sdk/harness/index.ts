@@ -6,7 +6,8 @@
 //   assert.equal(s.response.headers.get('x-hello'), 'world');
 //
 // The plugin runs on Remora's own host (abi/), exactly as in the proxy, minus the sockets.
-export { loadPlugin, PluginHarness, PluginStartError, HttpCallRecord, GrpcCallRecord } from './plugin-harness.ts';
+export { loadPlugin, PluginHarness, PluginStartError } from './plugin-harness.ts';
+export { HttpCallRecord, GrpcCallRecord } from './call-records.ts';
 export type { LoadOptions, LogEntry, LogLevelName, MetricValue } from './plugin-harness.ts';
 export { HarnessStream } from './stream.ts';
 export type { StreamOptions, RequestInit, ResponseInit, UpstreamRequest, LocalReplyView, ActionName } from './stream.ts';
