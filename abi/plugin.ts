@@ -154,6 +154,8 @@ export class Plugin implements PluginBinding {
   private _vm!: WasmVm;
   private root!: RootContext;
   private stopped = false;
+  /** This plugin is counted in `_vm.users` (from a successful acquire until released once). */
+  private holdsVm = false;
 
   constructor(spec: PluginSpec, compiled: CompiledModule, host: PluginHost, registry: VmRegistry) {
     this.spec = spec;
@@ -188,24 +190,37 @@ export class Plugin implements PluginBinding {
     }
     this._vm = vm;
     vm.users++;
+    this.holdsVm = true;
     const root = vm.newRoot(this);
     this.root = root;
     const e = vm.exports;
-    const fail = (why: string): never => {
-      vm.dropContext(root);
-      vm.users--;
-      this.registry.release(vm);
-      this.host.log(4, `plugin ${this.name} failed to start: ${why}`);
-      throw new PluginLoadError(this.name, why);
-    };
     if (e.proxy_on_context_create) vm.invoke(root, 'proxy_on_context_create', e.proxy_on_context_create, root.id, 0);
-    if (vm.failed) fail(`proxy_on_context_create failed: ${vm.failure}`);
+    if (vm.failed) this.failStart(`proxy_on_context_create failed: ${vm.failure}`);
     if (e.proxy_on_vm_start) {
       const r = vm.invoke(root, 'proxy_on_vm_start', e.proxy_on_vm_start, root.id, this.vmConfig.length);
-      if (vm.failed) fail(`proxy_on_vm_start failed: ${vm.failure}`);
-      if (r === 0) fail('proxy_on_vm_start returned false');
+      if (vm.failed) this.failStart(`proxy_on_vm_start failed: ${vm.failure}`);
+      if (r === 0) this.failStart('proxy_on_vm_start returned false');
     }
     this.configure();
+  }
+
+  /** A start that did not complete: the root is forgotten, the VM given back, the error thrown. */
+  private failStart(why: string): never {
+    this._vm.dropContext(this.root);
+    this.releaseVm();
+    this.host.log(4, `plugin ${this.name} failed to start: ${why}`);
+    throw new PluginLoadError(this.name, why);
+  }
+
+  /**
+   * Stops counting as a user of the current VM, once: a failed start, a restart and a stop may all
+   * come after one another, and a VM other plugins share must stay registered while they use it.
+   */
+  private releaseVm(): void {
+    if (!this.holdsVm) return;
+    this.holdsVm = false;
+    this._vm.users--;
+    this.registry.release(this._vm);
   }
 
   /** proxy_on_configure with this plugin's configuration; false or a trap fails. */
@@ -221,14 +236,8 @@ export class Plugin implements PluginBinding {
     } finally {
       vm.scratch.configuring = undefined;
     }
-    if (vm.failed || r === 0) {
-      const why = vm.failed ? `proxy_on_configure failed: ${vm.failure}` : 'proxy_on_configure returned false';
-      vm.dropContext(root);
-      vm.users--;
-      this.registry.release(vm);
-      this.host.log(4, `plugin ${this.name} failed to start: ${why}`);
-      throw new PluginLoadError(this.name, why);
-    }
+    if (vm.failed) this.failStart(`proxy_on_configure failed: ${vm.failure}`);
+    if (r === 0) this.failStart('proxy_on_configure returned false');
   }
 
   /** Can streams use this plugin now? */
@@ -240,8 +249,7 @@ export class Plugin implements PluginBinding {
   restart(): void {
     const old = this._vm;
     if (!old.failed && !this.root.deleted) return;
-    old.users--;
-    this.registry.release(old);
+    this.releaseVm();
     this.restarts++;
     this.start();
   }
@@ -268,8 +276,7 @@ export class Plugin implements PluginBinding {
     const vm = this._vm;
     if (!vm.failed) vm.deleteRoot(this.root);
     if (this.root.deleted || vm.failed) vm.dropContext(this.root);
-    vm.users--;
-    this.registry.release(vm);
+    this.releaseVm();
   }
 
   state(): PluginState {

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadWat, RecordingStream, runOn, testHost, u32 } from './harness.ts';
+import { loadWat, RecordingStream, runOn, testHost, u32, uniqueVmId } from './harness.ts';
+import { compileWat, pluginWat } from './wat.ts';
+import { loadPlugin, VmRegistry } from '../plugin.ts';
 import { PeerType, StreamAction } from '../types.ts';
 import { serializePairs } from '../memory/pairs.ts';
 
@@ -235,4 +237,34 @@ test('traps in root callbacks (on_http_call_response, on_queue_ready, on_grpc_re
     assert.equal(plugin.state().state, 'failed', op);
     assert.match(plugin.state().failure!, new RegExp(name));
   }
+});
+
+test('a restart whose on_configure refuses gives the shared VM back once: stop and further restarts leave its other users alone', async () => {
+  // on_configure refuses a 4-byte configuration unless it is the first configure on this VM instance.
+  const body = `
+  (func (export "proxy_on_configure") (param $r i32) (param $n i32) (result i32)
+    (local $seen i32)
+    (local.set $seen (i32.load (i32.const 0x90)))
+    (i32.store (i32.const 0x90) (i32.add (local.get $seen) (i32.const 1)))
+    (i32.eqz (i32.and (i32.gt_u (local.get $seen) (i32.const 0)) (i32.eq (local.get $n) (i32.const 4)))))
+  (func (export "boom") unreachable)`;
+  const code = await compileWat(pluginWat(body));
+  const registry = new VmRegistry();
+  const vmId = uniqueVmId();
+  const a = await loadPlugin({ name: 'a', code, vmId, config: 'late' }, testHost(), registry);
+  const b = await loadPlugin({ name: 'b', code, vmId, config: 'x' }, testHost(), registry);
+  assert.equal(a.vm, b.vm);
+  a.vm.invoke(undefined, 'boom', a.vm.exports.boom!);
+  assert.equal(b.usable(), false);
+  b.restart();
+  assert.throws(() => a.restart(), /proxy_on_configure returned false/);
+  assert.throws(() => a.restart(), /proxy_on_configure returned false/);
+  a.stop();
+  assert.equal(b.usable(), true);
+  assert.equal(registry.size, 1, 'b still holds the fresh VM');
+  const c = await loadPlugin({ name: 'c', code, vmId, config: 'y' }, testHost(), registry);
+  assert.equal(c.vm, b.vm, 'a new plugin with the same key shares the running VM');
+  b.stop();
+  c.stop();
+  assert.equal(registry.size, 0);
 });
