@@ -73,7 +73,7 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
   // ---- HttpFilter ---------------------------------------------------------------------------
 
   /** Applies the fail strategy after the VM failed; returns what the data plane should do. */
-  private failed(): FilterStatus {
+  private applyFailStrategy(): FilterStatus {
     if (this.slot.config.failStrategy === 'open') {
       this.bypass = true;
       return FilterStatus.Continue;
@@ -85,7 +85,7 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     return FilterStatus.Stop;
   }
 
-  private status(a: StreamAction): FilterStatus {
+  private toFilterStatus(a: StreamAction): FilterStatus {
     switch (a) {
       case StreamAction.Continue:
         return FilterStatus.Continue;
@@ -96,7 +96,7 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
         this.watchWhilePaused();
         return FilterStatus.Stop;
       default:
-        return this.failed();
+        return this.applyFailStrategy();
     }
   }
 
@@ -109,7 +109,7 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     this.unwatch = this.slot.plugin.onFailure(() => {
       setImmediate(() => {
         if (this.released || this.ended || this.bypass) return;
-        if (this.failed() === FilterStatus.Continue) {
+        if (this.applyFailStrategy() === FilterStatus.Continue) {
           this.control.resumeRequest();
           this.control.resumeResponse();
         }
@@ -124,7 +124,7 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
   onRequestHeaders(headers: HeaderMap, endOfStream: boolean): FilterStatus {
     if (this.bypass) return FilterStatus.Continue;
     if (this.ended) return FilterStatus.Stop;
-    return this.status(this.stream.onRequestHeaders(headers, endOfStream));
+    return this.toFilterStatus(this.stream.onRequestHeaders(headers, endOfStream));
   }
 
   onRequestBody(body: BodyBuffer, endOfStream: boolean): FilterStatus {
@@ -138,19 +138,19 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     this.requestBody = body;
     const a = this.stream.onRequestBody(body.bytes, endOfStream);
     this.syncBody(body, 0);
-    return this.status(a);
+    return this.toFilterStatus(a);
   }
 
   onRequestTrailers(trailers: HeaderMap): FilterStatus {
     if (this.bypass) return FilterStatus.Continue;
     if (this.ended) return FilterStatus.Stop;
-    return this.status(this.stream.onRequestTrailers(trailers));
+    return this.toFilterStatus(this.stream.onRequestTrailers(trailers));
   }
 
   onResponseHeaders(headers: HeaderMap, endOfStream: boolean): FilterStatus {
     if (this.bypass) return FilterStatus.Continue;
     if (this.ended) return FilterStatus.Continue; // let our own 503 / 413 through
-    return this.status(this.stream.onResponseHeaders(headers, endOfStream));
+    return this.toFilterStatus(this.stream.onResponseHeaders(headers, endOfStream));
   }
 
   onResponseBody(body: BodyBuffer, endOfStream: boolean): FilterStatus {
@@ -163,12 +163,12 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     this.responseBody = body;
     const a = this.stream.onResponseBody(body.bytes, endOfStream);
     this.syncBody(body, 1);
-    return this.status(a);
+    return this.toFilterStatus(a);
   }
 
   onResponseTrailers(trailers: HeaderMap): FilterStatus {
     if (this.bypass || this.ended) return FilterStatus.Continue;
-    return this.status(this.stream.onResponseTrailers(trailers));
+    return this.toFilterStatus(this.stream.onResponseTrailers(trailers));
   }
 
   private finish(): void {

@@ -47,10 +47,10 @@ export class PluginSlot {
 
   private watch(): void {
     this.unsubscribe?.();
-    this.unsubscribe = this.plugin.onFailure((reason) => this.failed(reason));
+    this.unsubscribe = this.plugin.onFailure((reason) => this.onVmFailed(reason));
   }
 
-  private failed(reason: string): void {
+  private onVmFailed(reason: string): void {
     this.opts.log.error({ plugin: this.name, reason, failStrategy: this.config.failStrategy }, 'plugin failed');
     this.opts.onFailure?.(this.name, reason);
     if (this.config.failStrategy === 'reload') this.scheduleReload();

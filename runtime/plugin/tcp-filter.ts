@@ -42,7 +42,7 @@ export class WasmTcpFilter implements TcpFilter, StreamHost {
     return tcpProperty(path, this.control.info);
   }
 
-  private status(a: StreamAction): FilterStatus {
+  private toFilterStatus(a: StreamAction): FilterStatus {
     if (a === StreamAction.Continue) return FilterStatus.Continue;
     if (a !== StreamAction.Failed) return FilterStatus.Stop;
     if (this.slot.config.failStrategy === 'open') {
@@ -55,22 +55,22 @@ export class WasmTcpFilter implements TcpFilter, StreamHost {
   }
 
   onNewConnection(): FilterStatus {
-    if (this.stream.failed) return this.status(StreamAction.Failed);
-    return this.status(this.stream.onNewConnection());
+    if (this.stream.failed) return this.toFilterStatus(StreamAction.Failed);
+    return this.toFilterStatus(this.stream.onNewConnection());
   }
 
   onDownstreamData(data: BodyBuffer, endOfStream: boolean): FilterStatus {
     if (this.bypass) return FilterStatus.Continue;
     const a = this.stream.onDownstreamData(data.bytes, endOfStream);
     takePluginEdit(data, this.stream.downstreamData);
-    return this.status(a);
+    return this.toFilterStatus(a);
   }
 
   onUpstreamData(data: BodyBuffer, endOfStream: boolean): FilterStatus {
     if (this.bypass) return FilterStatus.Continue;
     const a = this.stream.onUpstreamData(data.bytes, endOfStream);
     takePluginEdit(data, this.stream.upstreamData);
-    return this.status(a);
+    return this.toFilterStatus(a);
   }
 
   onDownstreamClose(): void {
