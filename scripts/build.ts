@@ -23,3 +23,11 @@ for (const step of steps) {
     process.exit(r.status ?? 1);
   }
 }
+
+// Last, check the demo config through the real bin: it proves the build works end to end and
+// fills Node's compile cache (see bin/remora.js), so the first `npm start` is already lean.
+const check = spawnSync(process.execPath, ['bin/remora.js', 'check', '-c', 'runtime/demo/config.yaml'], { stdio: 'inherit', cwd: root });
+if (check.status !== 0) {
+  console.error('build: the demo config does not check');
+  process.exit(check.status ?? 1);
+}
