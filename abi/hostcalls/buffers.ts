@@ -2,6 +2,7 @@
 // call responses / gRPC messages / configuration / foreign-function args in the VM's call scratch.
 
 import type { WasmVm } from '../vm/vm.ts';
+import { WasmResult } from '../types.ts';
 import { rootOf } from '../context/context.ts';
 
 /** Buffer of `type` for the effective context: bytes, undefined = not available now, null = bad type. */
@@ -36,8 +37,8 @@ export function bufferImports(vm: WasmVm) {
   return {
     proxy_get_buffer_bytes(type: number, start: number, max: number, ptrPtr: number, sizePtr: number): number {
       const buf = lookupBuffer(vm, type >>> 0);
-      if (buf === null) return 2;
-      if (buf === undefined) return 1;
+      if (buf === null) return WasmResult.BadArgument;
+      if (buf === undefined) return WasmResult.NotFound;
       start >>>= 0;
       max >>>= 0;
       // u32::MAX means "all": clamp rather than overflow.
@@ -51,12 +52,12 @@ export function bufferImports(vm: WasmVm) {
     proxy_set_buffer_bytes(type: number, start: number, size: number, dataPtr: number, dataLen: number): number {
       type >>>= 0;
       const eff = vm.effective;
-      if (type > 8) return 2;
-      if (type > 3 || eff?.kind !== 'stream') return 2; // read-only buffers
+      if (type > 8) return WasmResult.BadArgument;
+      if (type > 3 || eff?.kind !== 'stream') return WasmResult.BadArgument; // read-only buffers
       const cur = eff.buffers[type];
-      if (cur === undefined) return 2;
+      if (cur === undefined) return WasmResult.BadArgument;
       const data = vm.mem.copy(dataPtr >>> 0, dataLen >>> 0);
-      if (!data) return 6;
+      if (!data) return WasmResult.InvalidMemoryAccess;
       start >>>= 0;
       size >>>= 0;
       let next: Uint8Array;
@@ -71,24 +72,24 @@ export function bufferImports(vm: WasmVm) {
         next.set(cur, 0);
         next.set(data, cur.length);
       } else {
-        return 2;
+        return WasmResult.BadArgument;
       }
       eff.buffers[type] = next;
-      return 0;
+      return WasmResult.Ok;
     },
 
     proxy_get_buffer_status(type: number, lenPtr: number, flagsPtr: number): number {
       const buf = lookupBuffer(vm, type >>> 0);
-      if (buf === null) return 2;
-      if (buf === undefined) return 1;
-      if (!vm.mem.setU32(lenPtr >>> 0, buf.length) || !vm.mem.setU32(flagsPtr >>> 0, 0)) return 6;
-      return 0;
+      if (buf === null) return WasmResult.BadArgument;
+      if (buf === undefined) return WasmResult.NotFound;
+      if (!vm.mem.setU32(lenPtr >>> 0, buf.length) || !vm.mem.setU32(flagsPtr >>> 0, 0)) return WasmResult.InvalidMemoryAccess;
+      return WasmResult.Ok;
     },
 
     /** ABI 0.1.0: VM config in on_vm_start, plugin config in on_configure. */
     proxy_get_configuration(ptrPtr: number, sizePtr: number): number {
       const root = rootOf(vm.effective);
-      if (!root) return 1;
+      if (!root) return WasmResult.NotFound;
       const bytes = vm.scratch.configuring === root ? root.plugin.config : root.plugin.vmConfig;
       return vm.mem.output(ptrPtr >>> 0, sizePtr >>> 0, bytes);
     },

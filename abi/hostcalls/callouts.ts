@@ -3,6 +3,7 @@
 // after the current callback if the host answers synchronously).
 
 import type { CallScratch, WasmVm } from '../vm/vm.ts';
+import { WasmResult } from '../types.ts';
 import { rootOf, type RootContext } from '../context/context.ts';
 import type { CalloutHandle, CalloutStart, GrpcEvents, GrpcStreamHandle, HttpCallResponse } from '../host.ts';
 import type { HeaderPairs } from '../types.ts';
@@ -31,7 +32,7 @@ export function calloutImports(vm: WasmVm) {
     const fn = vm.exports.proxy_on_http_call_response;
     if (vm.failed || root.deleted || !fn) return;
     vm.scratch.httpResponse = res;
-    vm.status = res ? { code: 0, message: '' } : { code: 11, message: 'reset' };
+    vm.status = res ? { code: WasmResult.Ok, message: '' } : { code: WasmResult.BrokenConnection, message: 'reset' };
     try {
       if (res) vm.invoke(root, 'proxy_on_http_call_response', fn, root.id, token, res.headers.length, res.body.length, res.trailers.length);
       else vm.invoke(root, 'proxy_on_http_call_response', fn, root.id, token, 0, 0, 0);
@@ -101,10 +102,10 @@ export function calloutImports(vm: WasmVm) {
     }
     if (r === 'unknown-cluster' || r === 'failed') {
       root.callouts.delete(token);
-      return r === 'unknown-cluster' ? unknownCluster : 10;
+      return r === 'unknown-cluster' ? unknownCluster : WasmResult.InternalFailure;
     }
     if (typeof r === 'object' && root.callouts.get(token) === placeholder) root.callouts.set(token, r);
-    return 0;
+    return WasmResult.Ok;
   }
 
   /** Common part of grpc_call / grpc_stream: returns a status. */
@@ -117,15 +118,15 @@ export function calloutImports(vm: WasmVm) {
     const service = vm.mem.string(sPtr >>> 0, sLen >>> 0);
     const method = vm.mem.string(mPtr >>> 0, mLen >>> 0);
     const md = readPairs(mdPtr, mdLen);
-    if (cluster === null || service === null || method === null || md === null) return 6;
+    if (cluster === null || service === null || method === null || md === null) return WasmResult.InvalidMemoryAccess;
     const root = rootOf(vm.effective);
     const host = root?.plugin.host;
     const start = stream ? host?.grpcStream : host?.grpcCall;
-    if (!root || !host || !start) return 4;
+    if (!root || !host || !start) return WasmResult.ParseFailure;
     const token = nextToken(stream ? KIND_GRPC_STREAM : KIND_GRPC_CALL);
-    if (!vm.mem.setU32(tokenPtr >>> 0, token)) return 6;
+    if (!vm.mem.setU32(tokenPtr >>> 0, token)) return WasmResult.InvalidMemoryAccess;
     const req = { cluster, service, method, initialMetadata: md, message, timeoutMs: timeout >>> 0 };
-    return startCallout(root, token, 'gRPC', 4, () => start.call(host, req, grpcEvents(root, token, stream)));
+    return startCallout(root, token, 'gRPC', WasmResult.ParseFailure, () => start.call(host, req, grpcEvents(root, token, stream)));
   }
 
   function findCallout(token: number): { root: RootContext; handle: CalloutHandle | GrpcStreamHandle } | undefined {
@@ -146,23 +147,23 @@ export function calloutImports(vm: WasmVm) {
       const headers = readPairs(hPtr, hLen);
       const body = vm.mem.copy(bPtr >>> 0, bLen >>> 0);
       const trailers = readPairs(tPtr, tLen);
-      if (cluster === null || headers === null || body === null || trailers === null) return 6;
-      if (timeout < 0) return 2;
+      if (cluster === null || headers === null || body === null || trailers === null) return WasmResult.InvalidMemoryAccess;
+      if (timeout < 0) return WasmResult.BadArgument;
       let method = false, path = false, authority = false;
       for (const [k, v] of headers) {
         if (k === ':method' && v) method = true;
         else if (k === ':path' && v) path = true;
         else if ((k === ':authority' || k === 'host') && v) authority = true;
       }
-      if (!method || !path || !authority) return 2;
+      if (!method || !path || !authority) return WasmResult.BadArgument;
       const root = rootOf(vm.effective);
       const host = root?.plugin.host;
-      if (!root || !host?.httpCall) return 2;
+      if (!root || !host?.httpCall) return WasmResult.BadArgument;
       const token = nextToken(KIND_HTTP);
-      if (!vm.mem.setU32(tokenPtr >>> 0, token)) return 6;
+      if (!vm.mem.setU32(tokenPtr >>> 0, token)) return WasmResult.InvalidMemoryAccess;
       const httpCall = host.httpCall;
       let finished = false;
-      return startCallout(root, token, 'http', 2, () =>
+      return startCallout(root, token, 'http', WasmResult.BadArgument, () =>
         httpCall.call(host, { cluster, headers, body, trailers, timeoutMs: timeout }, (res) => {
           if (finished || !root.callouts.has(token)) return;
           finished = true;
@@ -177,7 +178,7 @@ export function calloutImports(vm: WasmVm) {
       mdPtr: number, mdLen: number, msgPtr: number, msgLen: number, timeout: number, tokenPtr: number,
     ): number {
       const msg = vm.mem.copy(msgPtr >>> 0, msgLen >>> 0);
-      if (msg === null) return 6;
+      if (msg === null) return WasmResult.InvalidMemoryAccess;
       return startGrpc(false, uPtr, uLen, sPtr, sLen, mPtr, mLen, mdPtr, mdLen, msg, timeout, tokenPtr);
     },
 
@@ -190,29 +191,29 @@ export function calloutImports(vm: WasmVm) {
 
     proxy_grpc_send(token: number, msgPtr: number, msgLen: number, endStream: number): number {
       token >>>= 0;
-      if ((token & 3) !== KIND_GRPC_STREAM) return 2;
+      if ((token & 3) !== KIND_GRPC_STREAM) return WasmResult.BadArgument;
       const c = findCallout(token);
-      if (!c) return 1;
+      if (!c) return WasmResult.NotFound;
       const msg = vm.mem.copy(msgPtr >>> 0, msgLen >>> 0);
-      if (msg === null) return 6;
+      if (msg === null) return WasmResult.InvalidMemoryAccess;
       const h = c.handle as GrpcStreamHandle;
       if (typeof h.send === 'function') h.send(msg, endStream !== 0);
-      return 0;
+      return WasmResult.Ok;
     },
 
     proxy_grpc_cancel(token: number): number {
       token >>>= 0;
       const c = findCallout(token);
-      if (!c) return 1;
+      if (!c) return WasmResult.NotFound;
       c.root.callouts.delete(token);
       c.handle.cancel();
-      return 0;
+      return WasmResult.Ok;
     },
 
     proxy_grpc_close(token: number): number {
       token >>>= 0;
       const c = findCallout(token);
-      if (!c) return 1;
+      if (!c) return WasmResult.NotFound;
       const h = c.handle as GrpcStreamHandle;
       if ((token & 3) === KIND_GRPC_STREAM && typeof h.close === 'function') {
         h.close(); // half-close: late messages may still arrive
@@ -220,7 +221,7 @@ export function calloutImports(vm: WasmVm) {
         c.root.callouts.delete(token);
         c.handle.cancel();
       }
-      return 0;
+      return WasmResult.Ok;
     },
   };
 }

@@ -2,6 +2,7 @@
 // stream context's ordered [name, value] arrays (latin1 = raw bytes), mutated in place.
 
 import type { WasmVm } from '../vm/vm.ts';
+import { WasmResult } from '../types.ts';
 import type { HeaderPairs } from '../types.ts';
 import { pairsSize, parsePairs, writePairs } from '../memory/pairs.ts';
 
@@ -27,12 +28,12 @@ function lookupMap(vm: WasmVm, type: number): HeaderPairs | undefined | null {
   }
 }
 
-/** Writable map, or a status: 2 for unavailable / read-only maps (Envoy). */
+/** Writable map, or the status: BAD_ARGUMENT for unavailable / read-only maps (Envoy). */
 function writableMap(vm: WasmVm, type: number): HeaderPairs | number {
-  if (type > 7) return 2;
+  if (type > 7) return WasmResult.BadArgument;
   const eff = vm.effective;
-  if (type > 3 || eff?.kind !== 'stream' || eff.readOnly) return 2;
-  return eff.maps[type] ?? 2;
+  if (type > 3 || eff?.kind !== 'stream' || eff.readOnly) return WasmResult.BadArgument;
+  return eff.maps[type] ?? WasmResult.BadArgument;
 }
 
 /** HTTP token names (lower case, pseudo-headers allowed) and field values without CTLs (RFC 9110). */
@@ -55,18 +56,18 @@ export function headerMapImports(vm: WasmVm) {
     return k == null ? null : k.toLowerCase();
   };
 
-  /** Name (lower-cased) and value of an add/replace: the pair, or the status to return (6 bad memory, 2 refused). */
+  /** Name (lower-cased) and value of an add/replace: the pair, or the status to return (bad memory, refused header). */
   const entry = (kPtr: number, kLen: number, vPtr: number, vLen: number): [string, string] | number => {
     const k = key(kPtr, kLen);
     const v = vm.mem.string(vPtr >>> 0, vLen >>> 0, 'latin1');
-    if (k === null || v === null) return 6;
-    return validHeader(vm, k, v) ? [k, v] : 2;
+    if (k === null || v === null) return WasmResult.InvalidMemoryAccess;
+    return validHeader(vm, k, v) ? [k, v] : WasmResult.BadArgument;
   };
 
   return {
     proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {
       const map = lookupMap(vm, type >>> 0);
-      if (map === null) return 2;
+      if (map === null) return WasmResult.BadArgument;
       const pairs = map ?? [];
       const size = pairs.length === 0 ? 0 : pairsSize(pairs, 'latin1');
       return vm.mem.outputWith(ptrPtr >>> 0, sizePtr >>> 0, size, (b, at) => writePairs(b, at, pairs, 'latin1'));
@@ -77,23 +78,23 @@ export function headerMapImports(vm: WasmVm) {
       if (typeof map === 'number') return map;
       ptr >>>= 0;
       size >>>= 0;
-      if (!vm.mem.ok(ptr, size)) return 6;
+      if (!vm.mem.ok(ptr, size)) return WasmResult.InvalidMemoryAccess;
       // Malformed input parses as an empty map and so clears it, as cpp-host.
       const pairs = parsePairs(vm.mem.bytes(), ptr, size, 'latin1');
       for (const p of pairs) {
         p[0] = p[0].toLowerCase();
-        if (!validHeader(vm, p[0], p[1])) return 2;
+        if (!validHeader(vm, p[0], p[1])) return WasmResult.BadArgument;
       }
       map.length = 0;
       for (const p of pairs) map.push(p);
-      return 0;
+      return WasmResult.Ok;
     },
 
     proxy_get_header_map_value(type: number, kPtr: number, kLen: number, ptrPtr: number, sizePtr: number): number {
       const map = lookupMap(vm, type >>> 0);
-      if (map === null) return 2;
+      if (map === null) return WasmResult.BadArgument;
       const k = key(kPtr, kLen);
-      if (k === null) return 6;
+      if (k === null) return WasmResult.InvalidMemoryAccess;
       // Unavailable map: NOT_FOUND rather than Envoy's 2, which panics the Rust SDK (reference §7.0).
       if (map !== undefined) {
         for (let i = 0; i < map.length; i++) {
@@ -102,7 +103,7 @@ export function headerMapImports(vm: WasmVm) {
         }
       }
       if (vm.abi === '0.1.0') return vm.mem.output(ptrPtr >>> 0, sizePtr >>> 0, new Uint8Array(0));
-      return 1;
+      return WasmResult.NotFound;
     },
 
     proxy_add_header_map_value(type: number, kPtr: number, kLen: number, vPtr: number, vLen: number): number {
@@ -111,7 +112,7 @@ export function headerMapImports(vm: WasmVm) {
       const e = entry(kPtr, kLen, vPtr, vLen);
       if (typeof e === 'number') return e;
       map.push(e);
-      return 0;
+      return WasmResult.Ok;
     },
 
     proxy_replace_header_map_value(type: number, kPtr: number, kLen: number, vPtr: number, vLen: number): number {
@@ -132,30 +133,30 @@ export function headerMapImports(vm: WasmVm) {
       }
       map.length = w;
       if (!found) map.push(e);
-      return 0;
+      return WasmResult.Ok;
     },
 
     proxy_remove_header_map_value(type: number, kPtr: number, kLen: number): number {
       const map = writableMap(vm, type >>> 0);
       if (typeof map === 'number') return map;
       const k = key(kPtr, kLen);
-      if (k === null) return 6;
+      if (k === null) return WasmResult.InvalidMemoryAccess;
       let w = 0;
       for (let i = 0; i < map.length; i++) {
         const p = map[i]!;
         if (p[0] !== k) map[w++] = p;
       }
       map.length = w;
-      return 0;
+      return WasmResult.Ok;
     },
 
     proxy_get_header_map_size(type: number, retPtr: number): number {
       const map = lookupMap(vm, type >>> 0);
-      if (map === null || map === undefined) return 2;
+      if (map === null || map === undefined) return WasmResult.BadArgument;
       // Envoy writes the header bytes (names + values), not the serialized size.
       let n = 0;
       for (const p of map) n += p[0].length + p[1].length;
-      return vm.mem.setU32(retPtr >>> 0, n) ? 0 : 6;
+      return vm.mem.setU32(retPtr >>> 0, n) ? WasmResult.Ok : WasmResult.InvalidMemoryAccess;
     },
   };
 }

@@ -3,6 +3,7 @@
 // PluginHost; anything else falls back to what proxy_set_property stored on the stream.
 
 import type { WasmVm } from '../vm/vm.ts';
+import { WasmResult } from '../types.ts';
 import { rootOf } from '../context/context.ts';
 import { encodeProperty, type PropertyValue } from './property-encoding.ts';
 
@@ -41,28 +42,28 @@ export function propertyImports(vm: WasmVm) {
     proxy_get_property(pPtr: number, pLen: number, ptrPtr: number, sizePtr: number): number {
       pPtr >>>= 0;
       pLen >>>= 0;
-      if (!vm.mem.ok(pPtr, pLen)) return 6;
+      if (!vm.mem.ok(pPtr, pLen)) return WasmResult.InvalidMemoryAccess;
       const path = splitPath(vm.mem.bytes(), pPtr, pLen);
       let value: PropertyValue | undefined;
       try {
         value = lookup(path);
       } catch {
-        return 10;
+        return WasmResult.InternalFailure;
       }
-      if (value === undefined) return 1;
+      if (value === undefined) return WasmResult.NotFound;
       return vm.mem.output(ptrPtr >>> 0, sizePtr >>> 0, encodeProperty(value));
     },
 
     proxy_set_property(pPtr: number, pLen: number, vPtr: number, vLen: number): number {
       pPtr >>>= 0;
       pLen >>>= 0;
-      if (!vm.mem.ok(pPtr, pLen)) return 6;
+      if (!vm.mem.ok(pPtr, pLen)) return WasmResult.InvalidMemoryAccess;
       const value = vm.mem.copy(vPtr >>> 0, vLen >>> 0);
-      if (value === null) return 6;
+      if (value === null) return WasmResult.InvalidMemoryAccess;
       const eff = vm.effective;
-      if (eff?.kind !== 'stream') return 1; // Envoy: filter state exists only on streams
+      if (eff?.kind !== 'stream') return WasmResult.NotFound; // Envoy: filter state exists only on streams
       (eff.filterState ??= new Map()).set(splitPath(vm.mem.bytes(), pPtr, pLen).join('.'), value);
-      return 0;
+      return WasmResult.Ok;
     },
   };
 }

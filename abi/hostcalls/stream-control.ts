@@ -2,6 +2,7 @@
 // current callback returns, then handed to the stream's host.
 
 import type { WasmVm } from '../vm/vm.ts';
+import { WasmResult } from '../types.ts';
 import type { LocalReply, StreamHost } from '../host.ts';
 import { parsePairs } from '../memory/pairs.ts';
 import { validHeader } from './header-maps.ts';
@@ -17,10 +18,10 @@ export function streamControlImports(vm: WasmVm) {
   }
 
   function continueStream(type: number): number {
-    if (type > 3) return 2;
-    if (type === 3) return 12; // Envoy: resuming upstream is unimplemented
+    if (type > 3) return WasmResult.BadArgument;
+    if (type === 3) return WasmResult.Unimplemented; // Envoy: resuming upstream is unimplemented
     deferToStream((host) => host.continueStream(type));
-    return 0;
+    return WasmResult.Ok;
   }
 
   return {
@@ -29,9 +30,9 @@ export function streamControlImports(vm: WasmVm) {
     },
     proxy_close_stream(type: number): number {
       type >>>= 0;
-      if (type > 3) return 2;
+      if (type > 3) return WasmResult.BadArgument;
       deferToStream((host) => host.closeStream(type));
-      return 0;
+      return WasmResult.Ok;
     },
     /** ABI 0.1.0. */
     proxy_continue_request(): number {
@@ -43,7 +44,7 @@ export function streamControlImports(vm: WasmVm) {
     },
     /** ABI 0.1.0: routing is decided after request headers anyway. */
     proxy_clear_route_cache(): number {
-      return 0;
+      return WasmResult.Ok;
     },
     proxy_send_local_response(
       status: number,
@@ -57,14 +58,14 @@ export function streamControlImports(vm: WasmVm) {
     ): number {
       const details = vm.mem.string(dPtr >>> 0, dLen >>> 0);
       const body = vm.mem.copy(bPtr >>> 0, bLen >>> 0);
-      if (details === null || body === null || !vm.mem.ok(hPtr >>> 0, hLen >>> 0)) return 6;
+      if (details === null || body === null || !vm.mem.ok(hPtr >>> 0, hLen >>> 0)) return WasmResult.InvalidMemoryAccess;
       // Unsendable headers are dropped (with a warning): the reply itself must go out.
       const headers = parsePairs(vm.mem.bytes(), hPtr >>> 0, hLen >>> 0, 'latin1').filter((p) => {
         p[0] = p[0].toLowerCase();
         return validHeader(vm, p[0], p[1]);
       });
       const ctx = vm.effective;
-      if (ctx?.kind !== 'stream') return 0; // Envoy: OK, nothing happens outside a stream
+      if (ctx?.kind !== 'stream') return WasmResult.Ok; // Envoy: OK, nothing happens outside a stream
       const g = grpcStatus >>> 0;
       ctx.localReplySent = true;
       const reply: LocalReply = {
@@ -75,7 +76,7 @@ export function streamControlImports(vm: WasmVm) {
         grpcStatus: g <= 16 ? g : undefined,
       };
       deferToStream((host) => host.sendLocalResponse(reply));
-      return 0;
+      return WasmResult.Ok;
     },
   };
 }

@@ -3,6 +3,7 @@
 // for plain reads and writes.
 
 import { VmFault } from '../vm/fault.ts';
+import { WasmResult } from '../types.ts';
 
 /** The plugin's allocator: `malloc` or `proxy_on_memory_allocate`, (size) -> ptr (i32). */
 export type Allocator = (size: number) => number;
@@ -97,12 +98,12 @@ export class GuestMemory {
   /**
    * The ABI's variable-size output: allocate `data.length` bytes in the plugin, copy, write ptr and
    * size to the out-params. Empty data writes 0/0 without calling the allocator (cpp-host).
-   * Returns a WasmResult (0 ok, 6 bad memory / allocation failure).
+   * Returns Ok, or InvalidMemoryAccess for bad out-params or a failed allocation.
    */
   output(ptrPtr: number, sizePtr: number, data: Uint8Array): number {
     const ptr = this.reserve(ptrPtr, sizePtr, data.length);
     if (ptr > 0) this.buf.set(data, ptr);
-    return ptr < 0 ? 6 : 0;
+    return ptr < 0 ? WasmResult.InvalidMemoryAccess : WasmResult.Ok;
   }
 
   /** Like `output` for a string, encoding straight into plugin memory. */
@@ -110,14 +111,14 @@ export class GuestMemory {
     const len = enc === 'latin1' ? s.length : Buffer.byteLength(s);
     const ptr = this.reserve(ptrPtr, sizePtr, len);
     if (ptr > 0) this.buf.write(s, ptr, len, enc);
-    return ptr < 0 ? 6 : 0;
+    return ptr < 0 ? WasmResult.InvalidMemoryAccess : WasmResult.Ok;
   }
 
   /** Allocates `size` bytes, lets `fill` write them, then writes the out-params. */
   outputWith(ptrPtr: number, sizePtr: number, size: number, fill: (b: Buffer, at: number) => void): number {
     const ptr = this.reserve(ptrPtr, sizePtr, size);
     if (ptr > 0) fill(this.buf, ptr);
-    return ptr < 0 ? 6 : 0;
+    return ptr < 0 ? WasmResult.InvalidMemoryAccess : WasmResult.Ok;
   }
 
   /**

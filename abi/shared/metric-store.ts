@@ -2,7 +2,7 @@
 // Envoy's stats store; ids are per VM (vm.ts) and map onto cells. The embedder exports cells, e.g.
 // with a prom-client collect() reading `cells()`; nothing runs per update besides the arithmetic.
 
-import type { MetricKind } from '../types.ts';
+import { MetricType, type MetricKind } from '../types.ts';
 
 /** Envoy's default histogram bucket bounds. */
 export const HISTOGRAM_BUCKETS = [
@@ -35,7 +35,7 @@ export class MetricStore {
         value: 0n,
         count: 0,
         sum: 0,
-        buckets: type === 2 ? new Array(HISTOGRAM_BUCKETS.length + 1).fill(0) : undefined,
+        buckets: type === MetricType.Histogram ? new Array(HISTOGRAM_BUCKETS.length + 1).fill(0) : undefined,
       };
       this.byKey.set(k, cell);
       for (const l of this.listeners) l(cell);
