@@ -2,7 +2,7 @@
 // (reference §1.3). The embedder sets the maps/buffers it exposes on `ctx` (or passes them as
 // arguments), calls a callback, then reads them back; deferred actions reach its StreamHost.
 
-import { StreamAction, type HeaderPairs } from '../types.ts';
+import { BufferType, MapType, StreamAction, type HeaderPairs } from '../types.ts';
 import type { Export } from '../vm/vm.ts';
 import { bodyAction, headersAction, stopAction } from './actions.ts';
 import { PluginStream } from './plugin-stream.ts';
@@ -25,42 +25,42 @@ export class HttpStream extends PluginStream {
   }
 
   onRequestHeaders(headers: HeaderPairs, endOfStream: boolean): StreamAction {
-    this.ctx.maps[0] = headers;
+    this.ctx.maps[MapType.HttpRequestHeaders] = headers;
     return this.call('proxy_on_request_headers', this.ctx.id, headers.length, endOfStream ? 1 : 0, headersAction);
   }
 
   /** `body` is the whole body held so far; read `requestBody` back after the call. */
   onRequestBody(body: Uint8Array, endOfStream: boolean): StreamAction {
-    this.ctx.buffers[0] = body;
+    this.ctx.buffers[BufferType.HttpRequestBody] = body;
     return this.call('proxy_on_request_body', this.ctx.id, body.length, endOfStream ? 1 : 0, bodyAction);
   }
 
   onRequestTrailers(trailers: HeaderPairs): StreamAction {
-    this.ctx.maps[1] = trailers;
+    this.ctx.maps[MapType.HttpRequestTrailers] = trailers;
     return this.call('proxy_on_request_trailers', this.ctx.id, trailers.length, 0, stopAction);
   }
 
   onResponseHeaders(headers: HeaderPairs, endOfStream: boolean): StreamAction {
-    this.ctx.maps[2] = headers;
+    this.ctx.maps[MapType.HttpResponseHeaders] = headers;
     return this.call('proxy_on_response_headers', this.ctx.id, headers.length, endOfStream ? 1 : 0, headersAction);
   }
 
   onResponseBody(body: Uint8Array, endOfStream: boolean): StreamAction {
-    this.ctx.buffers[1] = body;
+    this.ctx.buffers[BufferType.HttpResponseBody] = body;
     return this.call('proxy_on_response_body', this.ctx.id, body.length, endOfStream ? 1 : 0, bodyAction);
   }
 
   onResponseTrailers(trailers: HeaderPairs): StreamAction {
-    this.ctx.maps[3] = trailers;
+    this.ctx.maps[MapType.HttpResponseTrailers] = trailers;
     return this.call('proxy_on_response_trailers', this.ctx.id, trailers.length, 0, stopAction);
   }
 
   get requestBody(): Uint8Array | undefined {
-    return this.ctx.buffers[0];
+    return this.ctx.buffers[BufferType.HttpRequestBody];
   }
 
   get responseBody(): Uint8Array | undefined {
-    return this.ctx.buffers[1];
+    return this.ctx.buffers[BufferType.HttpResponseBody];
   }
 
   /** Access-log phase (maps read-only), then on_done and on_delete: Envoy's HTTP order. */

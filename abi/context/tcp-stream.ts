@@ -1,6 +1,6 @@
 // One TCP connection of one network plugin (reference §1.3 TCP sequence, §7.16).
 
-import { StreamAction, PeerType } from '../types.ts';
+import { BufferType, PeerType, StreamAction } from '../types.ts';
 import type { Export } from '../vm/vm.ts';
 import { stopAction } from './actions.ts';
 import { PluginStream } from './plugin-stream.ts';
@@ -25,21 +25,21 @@ export class TcpStream extends PluginStream {
 
   /** `data` = bytes held so far in that direction; read `downstreamData` back after the call. */
   onDownstreamData(data: Uint8Array, endOfStream: boolean): StreamAction {
-    this.ctx.buffers[2] = data;
+    this.ctx.buffers[BufferType.DownstreamData] = data;
     return this.call('proxy_on_downstream_data', this.ctx.id, data.length, endOfStream ? 1 : 0);
   }
 
   onUpstreamData(data: Uint8Array, endOfStream: boolean): StreamAction {
-    this.ctx.buffers[3] = data;
+    this.ctx.buffers[BufferType.UpstreamData] = data;
     return this.call('proxy_on_upstream_data', this.ctx.id, data.length, endOfStream ? 1 : 0);
   }
 
   get downstreamData(): Uint8Array | undefined {
-    return this.ctx.buffers[2];
+    return this.ctx.buffers[BufferType.DownstreamData];
   }
 
   get upstreamData(): Uint8Array | undefined {
-    return this.ctx.buffers[3];
+    return this.ctx.buffers[BufferType.UpstreamData];
   }
 
   /** peer: LOCAL if the proxy closed, REMOTE if the client did. */
