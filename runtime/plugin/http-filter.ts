@@ -2,7 +2,7 @@
 // proxy_on_* calls, header maps are shared in place, bodies are exposed as the plugin's buffers,
 // and the plugin's deferred actions (continue, local reply, reset) reach the stream's control.
 
-import { StreamAction, type HttpStream, type LocalReply, type PropertyValue, type StreamHost } from '../../abi/index.ts';
+import { MapType, StreamAction, StreamType, type HttpStream, type LocalReply, type PropertyValue, type StreamHost } from '../../abi/index.ts';
 import { FilterStatus, type BodyBuffer, type HeaderMap, type HttpFilter, type HttpStreamControl } from '../filter/types.ts';
 import type { PluginSlot } from './plugin-slot.ts';
 import { failStream } from './fail-reply.ts';
@@ -39,11 +39,11 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
   // ---- StreamHost: the plugin's deferred actions ------------------------------------------------
 
   continueStream(type: number): void {
-    if (type === 0) {
-      this.syncBody(this.requestBody, 0);
+    if (type === StreamType.HttpRequest) {
+      takePluginEdit(this.requestBody, this.stream.requestBody);
       this.control.resumeRequest();
-    } else if (type === 1) {
-      this.syncBody(this.responseBody, 1);
+    } else if (type === StreamType.HttpResponse) {
+      takePluginEdit(this.responseBody, this.stream.responseBody);
       this.control.resumeResponse();
     }
   }
@@ -117,10 +117,6 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     });
   }
 
-  private syncBody(body: BodyBuffer | undefined, type: 0 | 1): void {
-    if (body) takePluginEdit(body, type === 0 ? this.stream.requestBody : this.stream.responseBody);
-  }
-
   onRequestHeaders(headers: HeaderMap, endOfStream: boolean): FilterStatus {
     if (this.bypass) return FilterStatus.Continue;
     if (this.ended) return FilterStatus.Stop;
@@ -137,7 +133,7 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     }
     this.requestBody = body;
     const a = this.stream.onRequestBody(body.bytes, endOfStream);
-    this.syncBody(body, 0);
+    takePluginEdit(body, this.stream.requestBody);
     return this.toFilterStatus(a);
   }
 
@@ -162,7 +158,7 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     }
     this.responseBody = body;
     const a = this.stream.onResponseBody(body.bytes, endOfStream);
-    this.syncBody(body, 1);
+    takePluginEdit(body, this.stream.responseBody);
     return this.toFilterStatus(a);
   }
 
@@ -184,9 +180,10 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
   onLog(): void {
     const ctx = this.stream.ctx;
     const info = this.control.info;
-    ctx.maps[0] = info.requestHeaders ?? ctx.maps[0];
-    ctx.maps[2] = info.responseHeaders ?? ctx.maps[2];
-    ctx.maps[3] = info.responseTrailers ?? ctx.maps[3];
+    // on_log reads the maps as the data plane ended with them (a local reply's headers included).
+    ctx.maps[MapType.HttpRequestHeaders] = info.requestHeaders ?? ctx.maps[MapType.HttpRequestHeaders];
+    ctx.maps[MapType.HttpResponseHeaders] = info.responseHeaders ?? ctx.maps[MapType.HttpResponseHeaders];
+    ctx.maps[MapType.HttpResponseTrailers] = info.responseTrailers ?? ctx.maps[MapType.HttpResponseTrailers];
     this.finish();
   }
 

@@ -1,6 +1,6 @@
 // A TcpFilter backed by one proxy-wasm stream context (network filter, reference §1.3 TCP).
 
-import { PeerType, StreamAction, type LocalReply, type PropertyValue, type StreamHost, type TcpStream } from '../../abi/index.ts';
+import { PeerType, StreamAction, StreamType, type LocalReply, type PropertyValue, type StreamHost, type TcpStream } from '../../abi/index.ts';
 import { FilterStatus, type BodyBuffer, type TcpConnectionControl, type TcpFilter } from '../filter/types.ts';
 import type { PluginSlot } from './plugin-slot.ts';
 import { tcpProperty } from './properties.ts';
@@ -26,7 +26,7 @@ export class WasmTcpFilter implements TcpFilter, StreamHost {
   }
 
   continueStream(type: number): void {
-    if (type === 2) this.control.resumeDownstream();
+    if (type === StreamType.Downstream) this.control.resumeDownstream();
   }
 
   closeStream(_type: number): void {
