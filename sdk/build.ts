@@ -67,10 +67,6 @@ export async function buildTarget(target: BuildTarget): Promise<{ out: string; b
   return { out: target.out, built: true, size: r.size };
 }
 
-export async function buildAll(): Promise<void> {
-  for (const t of buildTargets()) await buildTarget(t);
-}
-
 if (import.meta.main) {
   try {
     for (const t of buildTargets()) {
