@@ -87,14 +87,19 @@ export class PluginHarness {
 
   /** A new HTTP stream (proxy_on_context_create runs now). Drive it with `run()`. */
   stream(opts: StreamOptions = {}): HarnessStream {
-    if (!this.plugin.usable()) throw new Error(`plugin ${this.plugin.name} is not usable: ${this.failure ?? 'stopped'}`);
+    this.assertUsable();
     return new HarnessStream((host) => this.plugin.httpStream(host), opts, () => this.quiesce());
   }
 
   /** A new TCP connection through the plugin as a network filter (call `open()` first). */
   connection(opts: ConnectionOptions = {}): HarnessConnection {
-    if (!this.plugin.usable()) throw new Error(`plugin ${this.plugin.name} is not usable: ${this.failure ?? 'stopped'}`);
+    this.assertUsable();
     return new HarnessConnection((host) => this.plugin.tcpStream(host), opts, () => this.quiesce());
+  }
+
+  /** New streams need a running plugin: a trapped or closed one is the test's bug to see. */
+  private assertUsable(): void {
+    if (!this.plugin.usable()) throw new Error(`plugin ${this.plugin.name} is not usable: ${this.failure ?? 'stopped'}`);
   }
 
   /** Shorthand: a stream run to completion. */
