@@ -75,6 +75,10 @@ export class HttpExchange implements UpstreamHandler {
   /** Body fed by the filter chain to the upstream client (filter path only). */
   private chainBody: (PassThrough & { trailers?: Record<string, string | string[]> }) | undefined = undefined;
   private responseHeadersDone = false;
+  /** Upstream `content-length` of the response being relayed (no filters), -1 when absent or unknown. */
+  upstreamBodyLength = -1;
+  /** A body that arrived whole in one chunk, held so onComplete ends the response with it in one write. */
+  private wholeBody: Buffer | undefined = undefined;
 
   constructor(runtime: ListenerRuntime, req: DownstreamRequest, res: DownstreamResponse, h2: boolean, scheme: string) {
     this.runtime = runtime;
@@ -203,9 +207,9 @@ export class HttpExchange implements UpstreamHandler {
     }
     try {
       if (this.h2) {
-        (this.res as http2.Http2ServerResponse).writeHead(statusCode, rawToH2Object(raw));
+        (this.res as http2.Http2ServerResponse).writeHead(statusCode, rawToH2Object(raw, this));
       } else {
-        (this.res as ServerResponse).writeHead(statusCode, rawToH1List(raw, this.runtime.draining));
+        (this.res as ServerResponse).writeHead(statusCode, rawToH1List(raw, this.runtime.draining, this));
       }
     } catch (err) {
       // Invalid upstream header: the answer cannot be relayed.
@@ -231,7 +235,7 @@ export class HttpExchange implements UpstreamHandler {
     try {
       if (this.h2) this.respondEndStream(statusCode, rawToH2Object(flat));
       else {
-        (this.res as ServerResponse).writeHead(statusCode, rawToH1List(flat, this.runtime.draining));
+        (this.res as ServerResponse).writeHead(statusCode, rawToH1List(flat, this.runtime.draining, this));
         this.out.end();
       }
     } catch (err) {
@@ -253,6 +257,13 @@ export class HttpExchange implements UpstreamHandler {
       this.chain.responseBody({ bytes: chunk }, false);
       return !this.upstreamPaused;
     }
+    if (this.bytesOut === 0 && chunk.length === this.upstreamBodyLength) {
+      // The whole body in one chunk (the usual small answer): `end(chunk)` in onComplete sends head and body
+      // in one pass through the socket instead of write() (cork + uncork on the next tick) and then end().
+      this.bytesOut = chunk.length;
+      this.wholeBody = chunk;
+      return true;
+    }
     this.bytesOut += chunk.length;
     if (this.out.write(chunk)) return true;
     this.out.once('drain', this.resumeUpstream as () => void);
@@ -272,7 +283,13 @@ export class HttpExchange implements UpstreamHandler {
       return;
     }
     if (rawTrailers !== null && rawTrailers.length > 0) this.out.addTrailers(rawToTrailers(rawTrailers));
-    this.out.end();
+    const body = this.wholeBody;
+    if (body !== undefined) {
+      this.wholeBody = undefined;
+      this.out.end(body);
+    } else {
+      this.out.end();
+    }
     this.finish();
   }
 
@@ -601,15 +618,21 @@ function isHopByHopResponse(lower: string): boolean {
   }
 }
 
+/** Where the response head conversions report the upstream's declared body length. */
+interface BodyLengthSink {
+  upstreamBodyLength: number;
+}
+
 /** Raw upstream response head → flat list for node's HTTP/1 writeHead, hop-by-hop stripped, via added. */
-function rawToH1List(raw: Array<Buffer | string>, draining: boolean): string[] {
+function rawToH1List(raw: Array<Buffer | string>, draining: boolean, sink: BodyLengthSink): string[] {
   const out: string[] = [];
   let via = '';
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = str(raw[i]);
     const lower = name.toLowerCase();
-    if (lower === 'via') {
+    if (lower === 'content-length') sink.upstreamBodyLength = declaredLength(sink.upstreamBodyLength, str(raw[i + 1]));
+    else if (lower === 'via') {
       via = via === '' ? str(raw[i + 1]) : `${via}, ${str(raw[i + 1])}`;
       continue;
     }
@@ -638,12 +661,20 @@ function dropListed(flat: string[], connection: string): void {
   }
 }
 
+/** A content-length value as a number; -1 (not known) when repeated or not a plain decimal. */
+function declaredLength(previous: number, value: string): number {
+  if (previous !== -1) return -1;
+  const n = Number(value);
+  return value !== '' && Number.isSafeInteger(n) && n >= 0 ? n : -1;
+}
+
 /** Raw upstream response head → header object for the HTTP/2 compat response. */
-function rawToH2Object(raw: Array<Buffer | string>): Record<string, string | string[]> {
+function rawToH2Object(raw: Array<Buffer | string>, sink?: BodyLengthSink): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = str(raw[i]).toLowerCase();
+    if (sink !== undefined && lower === 'content-length') sink.upstreamBodyLength = declaredLength(sink.upstreamBodyLength, str(raw[i + 1]));
     if (isHopByHopResponse(lower)) {
       if (lower === 'connection') connection = str(raw[i + 1]);
       continue;
