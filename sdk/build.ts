@@ -1,10 +1,10 @@
 // Builds the Wasm the SDK ships or tests with: examples/<name>/build/<name>.wasm and the SDK's test
 // plugins (sdk/test/assembly/*.ts -> sdk/test/build/*.wasm). Run by scripts/build.ts (npm install,
 // npm run build). A module is rebuilt only when its sources, the SDK or the flags changed.
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { compilePlugin, PLUGIN_ASC_FLAGS, REMORA_ROOT, SDK_ROOT } from './cli/compile.ts';
+import { inputsDigest, isCurrent, recordInputs } from './cli/build-cache.ts';
 
 export interface BuildTarget {
   entry: string;
@@ -34,36 +34,13 @@ export function buildTargets(): BuildTarget[] {
   return targets;
 }
 
-function tsFiles(dir: string, acc: string[]): string[] {
-  if (!existsSync(dir)) return acc;
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) tsFiles(p, acc);
-    else if (name.endsWith('.ts')) acc.push(p);
-  }
-  return acc;
-}
-
-function digest(target: BuildTarget): string {
-  const h = createHash('sha256');
-  h.update(JSON.stringify([PLUGIN_ASC_FLAGS, target.entry]));
-  h.update(readFileSync(join(REMORA_ROOT, 'node_modules', 'assemblyscript', 'package.json')));
-  for (const dir of [join(SDK_ROOT, 'assembly'), ...target.sources]) {
-    for (const f of tsFiles(dir, [])) h.update(f).update(readFileSync(f));
-  }
-  return h.digest('hex');
-}
-
 /** Builds one target unless its recorded inputs are unchanged. Throws with the compiler's output. */
 export async function buildTarget(target: BuildTarget): Promise<{ out: string; built: boolean; size: number }> {
-  const stamp = `${target.out}.inputs`;
-  const d = digest(target);
-  if (existsSync(target.out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === d) {
-    return { out: target.out, built: false, size: statSync(target.out).size };
-  }
+  const digest = inputsDigest(target.entry, PLUGIN_ASC_FLAGS, [join(SDK_ROOT, 'assembly'), ...target.sources]);
+  if (isCurrent(target.out, digest)) return { out: target.out, built: false, size: statSync(target.out).size };
   const r = await compilePlugin({ entry: target.entry, out: target.out });
   if (!r.ok) throw new Error(`sdk build: ${target.entry} failed:\n${r.diagnostics}`);
-  writeFileSync(stamp, d);
+  recordInputs(target.out, digest);
   return { out: target.out, built: true, size: r.size };
 }
 

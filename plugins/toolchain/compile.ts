@@ -1,11 +1,12 @@
 // Compiles an AssemblyScript entry to Wasm, skipping the work when nothing it depends on
-// changed. Used by plugins/build.ts (the shipped plugins) and by the plugin tests (small test
-// entries that expose the pure modules), so both see the same flags and the same cache rule.
+// changed (the input-digest cache of sdk/cli/build-cache.ts, shared with the SDK's own builds).
+// Used by plugins/build.ts (the shipped plugins) and by the plugin tests (small test entries that
+// expose the pure modules), so both see the same flags and the same cache rule.
 import asc from 'assemblyscript/asc';
 import { PLUGIN_ASC_FLAGS } from '../../sdk/cli/compile.ts';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { inputsDigest, isCurrent, recordInputs } from '../../sdk/cli/build-cache.ts';
+import { mkdirSync, renameSync } from 'node:fs';
+import { dirname, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,38 +35,11 @@ export interface CompileResult {
  */
 export const releaseFlags: string[] = [...PLUGIN_ASC_FLAGS];
 
-function listTs(dir: string, acc: string[]): void {
-  if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) {
-      if (name !== 'build' && name !== 'node_modules') listTs(p, acc);
-    } else if (name.endsWith('.ts') && !name.endsWith('.test.ts')) {
-      acc.push(p);
-    }
-  }
-}
-
-function inputsDigest(req: CompileRequest, flags: string[]): string {
-  const h = createHash('sha256');
-  h.update(JSON.stringify({ flags, entry: relative(repoRoot, req.entry), asc: asc.version }));
-  const files: string[] = [];
-  for (const d of req.sourceDirs) listTs(d, files);
-  for (const f of files) {
-    h.update(relative(repoRoot, f));
-    h.update(readFileSync(f));
-  }
-  return h.digest('hex');
-}
-
 /** Compiles `req.entry` unless `req.out` was already built from identical inputs. */
 export async function compileAssemblyScript(req: CompileRequest): Promise<CompileResult> {
   const flags = req.flags ?? releaseFlags;
-  const digest = inputsDigest(req, flags);
-  const stamp = `${req.out}.inputs`;
-  if (existsSync(req.out) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) {
-    return { out: req.out, built: false };
-  }
+  const digest = inputsDigest(req.entry, flags, req.sourceDirs);
+  if (isCurrent(req.out, digest)) return { out: req.out, built: false };
   mkdirSync(dirname(req.out), { recursive: true });
   // Unique temp name: concurrent test processes may build the same entry; rename is atomic.
   const tmp = `${req.out}.${process.pid}.${Date.now()}.tmp`;
@@ -83,6 +57,6 @@ export async function compileAssemblyScript(req: CompileRequest): Promise<Compil
     throw new Error(`asc failed for ${relative(repoRoot, req.entry)}:\n${stderr || result.error.message}`);
   }
   renameSync(tmp, req.out);
-  writeFileSync(stamp, digest);
+  recordInputs(req.out, digest);
   return { out: req.out, built: true };
 }
