@@ -4,7 +4,7 @@
 import type { WasmVm } from '../vm/vm.ts';
 import { WasmResult } from '../types.ts';
 import type { HeaderPairs } from '../types.ts';
-import { pairsSize, parsePairs, writePairs } from '../memory/pairs.ts';
+import { parsePairs } from '../memory/pairs.ts';
 
 /** Map of `type` for the effective context: pairs, undefined = not available now, null = bad type. */
 function lookupMap(vm: WasmVm, type: number): HeaderPairs | undefined | null {
@@ -68,9 +68,7 @@ export function headerMapImports(vm: WasmVm) {
     proxy_get_header_map_pairs(type: number, ptrPtr: number, sizePtr: number): number {
       const map = lookupMap(vm, type >>> 0);
       if (map === null) return WasmResult.BadArgument;
-      const pairs = map ?? [];
-      const size = pairs.length === 0 ? 0 : pairsSize(pairs, 'latin1');
-      return vm.mem.outputWith(ptrPtr >>> 0, sizePtr >>> 0, size, (b, at) => writePairs(b, at, pairs, 'latin1'));
+      return vm.mem.outputPairs(ptrPtr >>> 0, sizePtr >>> 0, map ?? [], 'latin1');
     },
 
     proxy_set_header_map_pairs(type: number, ptr: number, size: number): number {

@@ -3,7 +3,8 @@
 // for plain reads and writes.
 
 import { VmFault } from '../vm/fault.ts';
-import { WasmResult } from '../types.ts';
+import { WasmResult, type HeaderPairs } from '../types.ts';
+import { pairsSize, writePairs, type PairEncoding } from './pairs.ts';
 
 /** The plugin's allocator: `malloc` or `proxy_on_memory_allocate`, (size) -> ptr (i32). */
 export type Allocator = (size: number) => number;
@@ -114,10 +115,10 @@ export class GuestMemory {
     return ptr < 0 ? WasmResult.InvalidMemoryAccess : WasmResult.Ok;
   }
 
-  /** Allocates `size` bytes, lets `fill` write them, then writes the out-params. */
-  outputWith(ptrPtr: number, sizePtr: number, size: number, fill: (b: Buffer, at: number) => void): number {
-    const ptr = this.reserve(ptrPtr, sizePtr, size);
-    if (ptr > 0) fill(this.buf, ptr);
+  /** Like `output` for a header map, serialized straight into plugin memory; empty writes 0/0. */
+  outputPairs(ptrPtr: number, sizePtr: number, pairs: HeaderPairs, enc: PairEncoding): number {
+    const ptr = this.reserve(ptrPtr, sizePtr, pairs.length === 0 ? 0 : pairsSize(pairs, enc));
+    if (ptr > 0) writePairs(this.buf, ptr, pairs, enc);
     return ptr < 0 ? WasmResult.InvalidMemoryAccess : WasmResult.Ok;
   }
 
