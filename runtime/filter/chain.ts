@@ -17,30 +17,46 @@ interface ChainEvent {
   eos: boolean;
 }
 
+/** What a direction keeps at one position once something stopped or buffered there. */
+interface Position {
+  stopped: boolean;
+  /** The event the filter stopped on, delivered onward on resume. */
+  parked: ChainEvent | undefined;
+  /** Events that arrived behind the stop, delivered to this filter on resume. */
+  held: ChainEvent[];
+  /** Body chunks kept by StopAndBuffer. */
+  buffer: Buffer[] | undefined;
+}
+
 class Direction {
   readonly request: boolean;
-  readonly stopped: boolean[];
-  readonly parked: Array<ChainEvent | undefined>;
-  held: ChainEvent[][];
-  readonly buffer: Array<Buffer[] | undefined>;
+  private readonly size: number;
+  /** Allocated on the first stop or buffer: a chain whose filters all Continue allocates none of it. */
+  private positions: Array<Position | undefined> | undefined = undefined;
   /** Bumped when a local reply restarts/ends this direction: running loops notice and stop. */
   generation = 0;
   closed = false;
 
   constructor(n: number, request: boolean) {
     this.request = request;
-    this.stopped = new Array(n).fill(false);
-    this.parked = new Array(n).fill(undefined);
-    this.held = Array.from({ length: n }, () => []);
-    this.buffer = new Array(n).fill(undefined);
+    this.size = n;
+  }
+
+  /** The state at `pos`, or undefined when nothing ever stopped or buffered there. */
+  at(pos: number): Position | undefined {
+    return this.positions?.[pos];
+  }
+
+  /** The state at `pos`, created on first use. */
+  state(pos: number): Position {
+    const positions = (this.positions ??= new Array<Position | undefined>(this.size).fill(undefined));
+    return (positions[pos] ??= { stopped: false, parked: undefined, held: [], buffer: undefined });
   }
 
   clear(): void {
     this.generation++;
-    this.stopped.fill(false);
-    this.parked.fill(undefined);
-    this.held = this.held.map(() => []);
-    this.buffer.fill(undefined);
+    // Fresh state: loops still holding the old positions see the generation change and stop.
+    this.positions = undefined;
   }
 }
 
@@ -52,6 +68,8 @@ export class FilterChain {
   private readonly res: Direction;
   /** Control calls made during a callback, run after it returns. */
   private deferred: Array<() => void> | undefined = undefined;
+  /** A filter callback is running: control calls wait in `deferred`. */
+  private inCallback = false;
   private localReplies = 0;
   /** The upstream response head entered the response filters (Envoy: encoding started). */
   private upstreamResponseStarted = false;
@@ -136,46 +154,57 @@ export class FilterChain {
     const n = this.filters.length;
     let ev = event;
     for (let pos = from; pos < n; pos++) {
-      if (dir.stopped[pos] || dir.parked[pos] !== undefined || dir.held[pos].length > 0) {
-        dir.held[pos].push(ev);
-        return;
-      }
-      const buffered = dir.buffer[pos];
-      if (buffered !== undefined && ev.kind === Kind.body) {
-        buffered.push((ev.body as BodyBuffer).bytes);
-        dir.buffer[pos] = undefined;
-        ev = { kind: Kind.body, map: undefined, body: { bytes: Buffer.concat(buffered) }, eos: ev.eos };
+      const at = dir.at(pos);
+      let buffered: Buffer[] | undefined;
+      if (at !== undefined) {
+        if (at.stopped || at.parked !== undefined || at.held.length > 0) {
+          at.held.push(ev);
+          return;
+        }
+        buffered = at.buffer;
+        if (buffered !== undefined && ev.kind === Kind.body) {
+          buffered.push((ev.body as BodyBuffer).bytes);
+          at.buffer = undefined;
+          ev = { kind: Kind.body, map: undefined, body: { bytes: Buffer.concat(buffered) }, eos: ev.eos };
+        }
       }
       const filter = this.filterAt(dir, pos);
-      const saved = this.deferred;
-      const mine: Array<() => void> = [];
-      this.deferred = mine;
+      // Control calls made by this callback collect in `this.deferred` (allocated only if there are any).
+      const savedDeferred = this.deferred;
+      const savedInCallback = this.inCallback;
+      this.deferred = undefined;
+      this.inCallback = true;
       let status: FilterStatus;
       try {
         status = this.call(filter, dir, ev);
       } catch (err) {
         this.exchange.runtime.log.warn({ err, route: this.exchange.route?.name }, 'filter callback threw');
         status = FilterStatus.Stop;
-        mine.push(() => this.localReply(500, [['remora-proxy-error', 'filter failed']], 'filter failed\n', 'filter failed'));
+        (this.deferred ??= []).push(() =>
+          this.localReply(500, [['remora-proxy-error', 'filter failed']], 'filter failed\n', 'filter failed'),
+        );
       }
-      this.deferred = saved;
+      const mine: Array<() => void> | undefined = this.deferred;
+      this.deferred = savedDeferred;
+      this.inCallback = savedInCallback;
       let stop = false;
       if (status === FilterStatus.StopAndBuffer && ev.kind === Kind.body && !ev.eos) {
-        dir.buffer[pos] = [(ev.body as BodyBuffer).bytes];
+        dir.state(pos).buffer = [(ev.body as BodyBuffer).bytes];
         stop = true;
       } else if (status !== FilterStatus.Continue) {
+        const st = dir.state(pos);
         if (ev.kind === Kind.trailers && buffered !== undefined) {
           // Trailers stopped while a body was buffering: keep the body ahead of them.
-          dir.buffer[pos] = buffered;
+          st.buffer = buffered;
         }
-        dir.stopped[pos] = true;
-        dir.parked[pos] = ev;
+        st.stopped = true;
+        st.parked = ev;
         stop = true;
-      } else if (ev.kind === Kind.trailers && buffered !== undefined && dir.buffer[pos] === undefined) {
+      } else if (ev.kind === Kind.trailers && buffered !== undefined && dir.at(pos)?.buffer === undefined) {
         // Trailers passed a buffering filter: the buffered body goes first.
         this.process(dir, { kind: Kind.body, map: undefined, body: { bytes: Buffer.concat(buffered) }, eos: false }, pos + 1);
       }
-      for (const action of mine) action();
+      if (mine !== undefined) for (const action of mine) action();
       if (dir.generation !== gen || dir.closed || this.finished) return;
       if (stop) return;
     }
@@ -220,13 +249,15 @@ export class FilterChain {
   /** Continue a direction stopped (or buffering) at `pos`. */
   resume(dir: Direction, pos: number): void {
     if (dir.closed || this.finished) return;
-    const buffered = dir.buffer[pos];
-    if (!dir.stopped[pos] && buffered === undefined) return;
+    const at = dir.at(pos);
+    if (at === undefined) return;
+    const buffered = at.buffer;
+    if (!at.stopped && buffered === undefined) return;
     const gen = dir.generation;
-    dir.stopped[pos] = false;
-    const parked = dir.parked[pos];
-    dir.parked[pos] = undefined;
-    dir.buffer[pos] = undefined;
+    at.stopped = false;
+    const parked = at.parked;
+    at.parked = undefined;
+    at.buffer = undefined;
     if (buffered !== undefined) {
       const whole = Buffer.concat(buffered);
       if (parked === undefined || parked.kind === Kind.trailers) {
@@ -236,13 +267,14 @@ export class FilterChain {
     if (dir.generation !== gen) return;
     if (parked !== undefined) this.process(dir, parked, pos + 1);
     if (dir.generation !== gen) return;
-    // Deliver what waited behind the parked event to this filter, in order.
-    while (dir.held[pos].length > 0 && !dir.stopped[pos] && dir.generation === gen) {
-      const held = dir.held[pos];
-      dir.held[pos] = [];
+    // Deliver what waited behind the parked event to this filter, in order. (`at` stays this position's
+    // state while the generation is unchanged.)
+    while (at.held.length > 0 && !at.stopped && dir.generation === gen) {
+      const held = at.held;
+      at.held = [];
       for (let i = 0; i < held.length; i++) {
-        if (dir.stopped[pos] || dir.generation !== gen) {
-          if (dir.generation === gen) dir.held[pos] = held.slice(i).concat(dir.held[pos]);
+        if (at.stopped || dir.generation !== gen) {
+          if (dir.generation === gen) at.held = held.slice(i).concat(at.held);
           return;
         }
         this.process(dir, held[i], pos);
@@ -252,7 +284,7 @@ export class FilterChain {
 
   /** Runs `action` now, or after the current callback returns when called from inside one. */
   control(action: () => void): void {
-    if (this.deferred !== undefined) this.deferred.push(action);
+    if (this.inCallback) (this.deferred ??= []).push(action);
     else action();
   }
 
