@@ -467,13 +467,23 @@ export class HttpExchange implements UpstreamHandler {
 
   /** Filter sink: response headers (from upstream or a local reply) passed every filter. */
   sinkResponseHeaders(map: HeaderMap, endOfStream: boolean): void {
-    const headers: Record<string, string | string[]> = {};
-    const status = mapToObject(map, headers) || this.status || 200;
+    // HTTP/1 takes the head as a flat list (no object built only to be walked again by node); the HTTP/2
+    // compat response needs an object.
+    let headers: Record<string, string | string[]> | string[];
+    let status: number;
+    if (this.h2) {
+      headers = {};
+      status = mapToObject(map, headers);
+    } else {
+      headers = [];
+      status = mapToH1List(map, headers);
+      if (this.runtime.draining) headers.push('connection', 'close');
+    }
+    status = status || this.status || 200;
     this.status = status;
-    if (this.runtime.draining && !this.h2) headers.connection = 'close';
     try {
       if (endOfStream && this.h2 && !this.res.headersSent) {
-        this.respondEndStream(status, headers);
+        this.respondEndStream(status, headers as Record<string, string | string[]>);
         this.responseHeadersDone = true;
         this.finish();
         return;
@@ -707,12 +717,58 @@ function rawToTrailers(raw: Array<Buffer | string>): Record<string, string | str
   return out;
 }
 
-/** Raw upstream head or trailers → HeaderMap for filters (hop-by-hop stripped, via added to heads). */
+/**
+ * Raw upstream head or trailers → HeaderMap for filters, in one pass: names lower-cased, pseudo-headers,
+ * hop-by-hop and Connection-listed names dropped, wire order kept. Heads (`status` given) get `:status`
+ * first and Remora's via token for the downstream protocol.
+ */
 function rawToMap(raw: Array<Buffer | string>, status: number | undefined, h2: boolean): HeaderMap {
-  const obj = status === undefined ? rawToTrailers(raw) : rawToH2Object(raw);
-  if (status !== undefined && !h2 && obj.via !== undefined) {
-    // rawToH2Object tags "2 remora"; the downstream protocol decides the via token.
-    obj.via = String(obj.via).replace(/2 remora$/, '1.1 remora');
+  const head = status !== undefined;
+  const map: HeaderMap = head ? [[':status', String(status)]] : [];
+  let via: [string, string] | undefined;
+  let connection: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = str(raw[i]).toLowerCase();
+    if (lower.charCodeAt(0) === 58 /* ':' */) continue;
+    if (isHopByHopResponse(lower)) {
+      if (head && lower === 'connection') connection = str(raw[i + 1]);
+      continue;
+    }
+    const value = str(raw[i + 1]);
+    if (head && lower === 'via') {
+      // Every via value joins the first via field, where Remora's token is appended below.
+      if (via === undefined) map.push((via = ['via', value]));
+      else via[1] = `${via[1]}, ${value}`;
+      continue;
+    }
+    map.push([lower, value]);
   }
-  return objectToMap(obj, status);
+  if (!head) return map;
+  const me = h2 ? '2 remora' : '1.1 remora';
+  if (connection !== undefined) {
+    const listed = connection.split(',').map((t) => t.trim().toLowerCase());
+    if (via !== undefined && listed.includes('via')) via[1] = me;
+    else if (via !== undefined) via[1] = `${via[1]}, ${me}`;
+    const kept: HeaderMap = [];
+    for (const pair of map) if (pair === via || !listed.includes(pair[0])) kept.push(pair);
+    if (via === undefined) kept.push(['via', me]);
+    return kept;
+  }
+  if (via === undefined) map.push(['via', me]);
+  else via[1] = `${via[1]}, ${me}`;
+  return map;
+}
+
+/** HeaderMap → flat [name, value, …] list for node's HTTP/1 writeHead; returns the `:status` too. */
+function mapToH1List(map: HeaderMap, out: string[]): number {
+  let status = 0;
+  for (let i = 0; i < map.length; i++) {
+    const name = map[i][0];
+    if (name.charCodeAt(0) === 58 /* ':' */) {
+      if (name === ':status') status = Number(map[i][1]);
+      continue;
+    }
+    out.push(name, map[i][1]);
+  }
+  return status;
 }
