@@ -19,7 +19,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--runs N] [--duration S
   --quick   1 run of 3 s (development)
   --only    restrict to target ids (nginx, nginx-proxy, undici-proxy, remora, remora-accesslog,
             remora-1plugin, remora-1plugin-proxy-runtime, remora-3plugins, remora-header-router,
-            remora-rate-limit, remora-auth-rs256)
+            remora-rate-limit, remora-auth-rs256, remora-auth-rs256-nocache)
   --no-pin  do not pin processes to CPUs with taskset
   --record  write bench/RESULTS.md with this run's figures
   --wait-quiet S  before each target's runs, wait up to S seconds until processes outside the

@@ -67,15 +67,29 @@ const FIRST_PARTY: FirstParty[] = [
     }),
   },
   {
+    // The load repeats one token, so the plugin's verified-token cache (on by default) answers after
+    // the first request: the cost of a client reusing its token.
     id: 'remora-auth-rs256',
     name: 'auth',
-    label: 'Remora + auth (RS256 JWT verified per request)',
+    label: 'Remora + auth (RS256 JWT, verified-token cache on: one token reused)',
     config: () => {
       const { jwks, token } = rs256Fixture();
       return {
         config: { realm: 'bench', jwt: { jwks, issuers: ['https://bench.remora/'], audiences: ['bench'] } },
         headers: { authorization: `Bearer ${token}` },
-        expectHeader: undefined,
+      };
+    },
+  },
+  {
+    // cacheSize 0: the RSA signature is verified on every request (a new token each time).
+    id: 'remora-auth-rs256-nocache',
+    name: 'auth',
+    label: 'Remora + auth (RS256 JWT verified on every request: cache off)',
+    config: () => {
+      const { jwks, token } = rs256Fixture();
+      return {
+        config: { realm: 'bench', jwt: { jwks, issuers: ['https://bench.remora/'], audiences: ['bench'], cacheSize: 0 } },
+        headers: { authorization: `Bearer ${token}` },
       };
     },
   },

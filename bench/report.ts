@@ -71,7 +71,10 @@ export function tableRows(results: TargetResult[]): TableRow[] {
         other: `${x.otherCpuPct.toFixed(0)}%`,
         rssIdle: c === 10 ? fmtMB(r.rssIdleBytes) : '',
         rssAfter: c === 50 ? fmtMB(r.rssAfterBytes) : '',
-        errors: x.non2xx + x.socketErrors > 0 ? `${x.non2xx} non-2xx, ${x.socketErrors} socket` : '0',
+        errors:
+          [x.non2xx + x.socketErrors > 0 ? `${x.non2xx} non-2xx, ${x.socketErrors} socket` : '', x.stalledRuns > 0 ? `${x.stalledRuns} stalled run(s)` : '']
+            .filter(Boolean)
+            .join('; ') || '0',
       });
     }
   }
@@ -184,7 +187,8 @@ export function checks(results: TargetResult[]): Check[] {
   const firstParty: [string, string, number][] = [
     ['remora-header-router', 'header-router plugin', 40],
     ['remora-rate-limit', 'rate-limit plugin', 40],
-    ['remora-auth-rs256', 'auth plugin (RS256 JWT)', 80],
+    ['remora-auth-rs256', 'auth plugin (RS256 JWT, token cache hit)', 80],
+    ['remora-auth-rs256-nocache', 'auth plugin (RS256 JWT verified each request)', 80],
   ];
   for (const [id, name, us] of firstParty) if (byId.has(id)) out.push(costCheck(get, name, id, 'remora', 1, { us }));
   for (const r of results) {

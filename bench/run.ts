@@ -207,7 +207,9 @@ async function main(): Promise<number> {
             const s = await measure(t, r, origin, conns, o.durationSec, cpuLoad, rep);
             result.samples.push(s);
             if (conns === 50) result.rssAfterBytes = Math.max(result.rssAfterBytes ?? 0, rssBytes(r.pid) ?? 0);
-            const errs = s.non2xx + s.socketErrors > 0 ? `  errors: ${s.non2xx} non-2xx, ${s.socketErrors} socket` : '';
+            const errs =
+              (s.non2xx + s.socketErrors > 0 ? `  errors: ${s.non2xx} non-2xx, ${s.socketErrors} socket` : '') +
+              (s.requests === 0 ? '  no response in the whole run (target or machine stalled): left out of the medians' : '');
             console.log(
               `  run ${rep}/${o.runs} ${t.id.padEnd(28)} c=${String(conns).padEnd(3)} ${Math.round(s.rps).toString().padStart(7)} req/s  p50 ${s.p50Ms.toFixed(3)} ms  p99 ${s.p99Ms.toFixed(3)} ms  target cpu ${((s.targetCpuSec / s.durationSec) * 100).toFixed(0)}%${errs}`,
             );

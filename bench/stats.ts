@@ -44,6 +44,8 @@ export interface Cell {
   otherCpuPct: number;
   non2xx: number;
   socketErrors: number;
+  /** Runs without a single response, left out of the medians. */
+  stalledRuns: number;
 }
 
 export function median(xs: number[]): number {
@@ -59,7 +61,10 @@ export function othersPct(s: Sample): number {
 }
 
 export function cell(r: TargetResult, conns: number): Cell | undefined {
-  const ss = r.samples.filter((s) => s.conns === conns);
+  const all = r.samples.filter((s) => s.conns === conns);
+  // A run that got no response at all (target or machine stalled) says nothing about speed:
+  // it is reported as a stalled run, not averaged in.
+  const ss = all.filter((s) => s.requests > 0);
   if (ss.length === 0) return undefined;
   return {
     n: ss.length,
@@ -71,6 +76,7 @@ export function cell(r: TargetResult, conns: number): Cell | undefined {
     otherCpuPct: Math.max(...ss.map(othersPct)),
     non2xx: ss.reduce((a, s) => a + s.non2xx, 0),
     socketErrors: ss.reduce((a, s) => a + s.socketErrors, 0),
+    stalledRuns: all.length - ss.length,
   };
 }
 
