@@ -75,9 +75,9 @@ export class HttpExchange implements UpstreamHandler {
   /** Body fed by the filter chain to the upstream client (filter path only). */
   private chainBody: (PassThrough & { trailers?: Record<string, string | string[]> }) | undefined = undefined;
   private responseHeadersDone = false;
-  /** Upstream `content-length` of the response being relayed (no filters), -1 when absent or unknown. */
-  upstreamBodyLength = -1;
-  /** A body that arrived whole in one chunk, held so onComplete ends the response with it in one write. */
+  /** Declared `content-length` of the response written downstream, -1 when absent or not known. */
+  responseBodyLength = -1;
+  /** A body that arrived whole in one chunk, held so the end of stream ends the response with it in one write. */
   private wholeBody: Buffer | undefined = undefined;
 
   constructor(runtime: ListenerRuntime, req: DownstreamRequest, res: DownstreamResponse, h2: boolean, scheme: string) {
@@ -257,7 +257,7 @@ export class HttpExchange implements UpstreamHandler {
       this.chain.responseBody({ bytes: chunk }, false);
       return !this.upstreamPaused;
     }
-    if (this.bytesOut === 0 && chunk.length === this.upstreamBodyLength) {
+    if (this.bytesOut === 0 && chunk.length === this.responseBodyLength) {
       // The whole body in one chunk (the usual small answer): `end(chunk)` in onComplete sends head and body
       // in one pass through the socket instead of write() (cork + uncork on the next tick) and then end().
       this.bytesOut = chunk.length;
@@ -474,9 +474,10 @@ export class HttpExchange implements UpstreamHandler {
     if (this.h2) {
       headers = {};
       status = mapToObject(map, headers);
+      for (const [name, value] of map) if (name === 'content-length') this.responseBodyLength = declaredLength(this.responseBodyLength, value);
     } else {
       headers = [];
-      status = mapToH1List(map, headers);
+      status = mapToH1List(map, headers, this);
       if (this.runtime.draining) headers.push('connection', 'close');
     }
     status = status || this.status || 200;
@@ -506,7 +507,24 @@ export class HttpExchange implements UpstreamHandler {
   sinkResponseBody(bytes: Buffer, endOfStream: boolean): void {
     if (!this.responseHeadersDone || this.phase === Phase.done) return;
     const res = this.out;
+    const whole = this.wholeBody;
+    if (whole !== undefined) {
+      this.wholeBody = undefined;
+      if (endOfStream && bytes.length === 0) {
+        // The usual end: the held body and the end of the response in one write (as in onComplete).
+        res.end(whole);
+        this.finish();
+        return;
+      }
+      res.write(whole);
+    }
     if (bytes.length > 0) {
+      if (!endOfStream && this.bytesOut === 0 && bytes.length === this.responseBodyLength) {
+        // The whole declared body: hold it for the end of stream that follows through the chain.
+        this.bytesOut = bytes.length;
+        this.wholeBody = bytes;
+        return;
+      }
       this.bytesOut += bytes.length;
       if (!res.write(bytes) && this.resumeUpstream !== undefined && !endOfStream) {
         // Flow control through the chain: stop reading the upstream until the client drains.
@@ -532,7 +550,10 @@ export class HttpExchange implements UpstreamHandler {
     const obj: Record<string, string | string[]> = {};
     mapToObject(map, obj);
     this.out.addTrailers(obj);
-    this.out.end();
+    const whole = this.wholeBody;
+    this.wholeBody = undefined;
+    if (whole !== undefined) this.out.end(whole);
+    else this.out.end();
     this.finish();
   }
 
@@ -630,7 +651,7 @@ function isHopByHopResponse(lower: string): boolean {
 
 /** Where the response head conversions report the upstream's declared body length. */
 interface BodyLengthSink {
-  upstreamBodyLength: number;
+  responseBodyLength: number;
 }
 
 /** Raw upstream response head → flat list for node's HTTP/1 writeHead, hop-by-hop stripped, via added. */
@@ -641,7 +662,7 @@ function rawToH1List(raw: Array<Buffer | string>, draining: boolean, sink: BodyL
   for (let i = 0; i < raw.length; i += 2) {
     const name = str(raw[i]);
     const lower = name.toLowerCase();
-    if (lower === 'content-length') sink.upstreamBodyLength = declaredLength(sink.upstreamBodyLength, str(raw[i + 1]));
+    if (lower === 'content-length') sink.responseBodyLength = declaredLength(sink.responseBodyLength, str(raw[i + 1]));
     else if (lower === 'via') {
       via = via === '' ? str(raw[i + 1]) : `${via}, ${str(raw[i + 1])}`;
       continue;
@@ -684,7 +705,7 @@ function rawToH2Object(raw: Array<Buffer | string>, sink?: BodyLengthSink): Reco
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = str(raw[i]).toLowerCase();
-    if (sink !== undefined && lower === 'content-length') sink.upstreamBodyLength = declaredLength(sink.upstreamBodyLength, str(raw[i + 1]));
+    if (sink !== undefined && lower === 'content-length') sink.responseBodyLength = declaredLength(sink.responseBodyLength, str(raw[i + 1]));
     if (isHopByHopResponse(lower)) {
       if (lower === 'connection') connection = str(raw[i + 1]);
       continue;
@@ -760,7 +781,7 @@ function rawToMap(raw: Array<Buffer | string>, status: number | undefined, h2: b
 }
 
 /** HeaderMap → flat [name, value, …] list for node's HTTP/1 writeHead; returns the `:status` too. */
-function mapToH1List(map: HeaderMap, out: string[]): number {
+function mapToH1List(map: HeaderMap, out: string[], sink: BodyLengthSink): number {
   let status = 0;
   for (let i = 0; i < map.length; i++) {
     const name = map[i][0];
@@ -768,6 +789,7 @@ function mapToH1List(map: HeaderMap, out: string[]): number {
       if (name === ':status') status = Number(map[i][1]);
       continue;
     }
+    if (name === 'content-length') sink.responseBodyLength = declaredLength(sink.responseBodyLength, map[i][1]);
     out.push(name, map[i][1]);
   }
   return status;
