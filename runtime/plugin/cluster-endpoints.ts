@@ -3,7 +3,7 @@
 // and gRPC), kept per endpoint and closed with the plugin runtime.
 
 import { connect, type ClientHttp2Session } from 'node:http2';
-import { Pool } from '../upstream/undici-pool.ts';
+import { Pool } from 'undici';
 import type { ClusterConfig, Config } from '../config/types.ts';
 
 export class CalloutEndpoints {
