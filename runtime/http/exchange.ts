@@ -16,6 +16,7 @@ import type { Route } from '../router/router.ts';
 import { pickCluster } from '../router/router.ts';
 import type { Cluster } from '../upstream/cluster.ts';
 import type { Endpoint, UpstreamHandler, UpstreamRequest } from '../upstream/types.ts';
+import { lowerHeaderName } from '../upstream/header-names.ts';
 import { UpstreamErrorCode, upstreamError } from '../upstream/types.ts';
 import type { RequestHead } from './headers.ts';
 import { buildRequestHead, flatToRequestMap, mapToObject, objectToMap, requestMapToHead } from './headers.ts';
@@ -660,8 +661,7 @@ function rawToH1List(raw: Array<Buffer | string>, draining: boolean, sink: BodyL
   let via = '';
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = str(raw[i]);
-    const lower = name.toLowerCase();
+    const lower = lowerHeaderName(raw[i]);
     if (lower === 'content-length') sink.responseBodyLength = declaredLength(sink.responseBodyLength, str(raw[i + 1]));
     else if (lower === 'via') {
       via = via === '' ? str(raw[i + 1]) : `${via}, ${str(raw[i + 1])}`;
@@ -671,7 +671,8 @@ function rawToH1List(raw: Array<Buffer | string>, draining: boolean, sink: BodyL
       if (lower === 'connection') connection = str(raw[i + 1]);
       continue;
     }
-    out.push(name, str(raw[i + 1]));
+    // The name as the upstream spelled it: HTTP/1 clients see the case they would without Remora.
+    out.push(str(raw[i]), str(raw[i + 1]));
   }
   if (connection !== undefined) dropListed(out, connection);
   out.push('via', via === '' ? '1.1 remora' : `${via}, 1.1 remora`);
@@ -704,7 +705,7 @@ function rawToH2Object(raw: Array<Buffer | string>, sink?: BodyLengthSink): Reco
   const out: Record<string, string | string[]> = {};
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const lower = str(raw[i]).toLowerCase();
+    const lower = lowerHeaderName(raw[i]);
     if (sink !== undefined && lower === 'content-length') sink.responseBodyLength = declaredLength(sink.responseBodyLength, str(raw[i + 1]));
     if (isHopByHopResponse(lower)) {
       if (lower === 'connection') connection = str(raw[i + 1]);
@@ -727,7 +728,7 @@ function rawToH2Object(raw: Array<Buffer | string>, sink?: BodyLengthSink): Reco
 function rawToTrailers(raw: Array<Buffer | string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < raw.length; i += 2) {
-    const lower = str(raw[i]).toLowerCase();
+    const lower = lowerHeaderName(raw[i]);
     if (lower.charCodeAt(0) === 58 || isHopByHopResponse(lower)) continue;
     const v = str(raw[i + 1]);
     const prev = out[lower];
@@ -749,7 +750,7 @@ function rawToMap(raw: Array<Buffer | string>, status: number | undefined, h2: b
   let via: [string, string] | undefined;
   let connection: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const lower = str(raw[i]).toLowerCase();
+    const lower = lowerHeaderName(raw[i]);
     if (lower.charCodeAt(0) === 58 /* ':' */) continue;
     if (isHopByHopResponse(lower)) {
       if (head && lower === 'connection') connection = str(raw[i + 1]);
