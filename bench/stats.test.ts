@@ -36,3 +36,16 @@ test('cell takes medians per connection count and CPU per request', () => {
   assert.equal(cell(r, 10)!.non2xx, 3);
   assert.equal(cell(r, 100), undefined);
 });
+
+test('a run without any response is counted as stalled and left out of the medians', () => {
+  const r: TargetResult = {
+    id: 'remora', label: 'x', kind: 'remora', pluginCount: 0,
+    samples: [sample(9000), sample(0, { requests: 0, targetCpuSec: 0 }), sample(11000)],
+  };
+  const c = cell(r, 50)!;
+  assert.equal(c.n, 2);
+  assert.equal(c.rps, 10000);
+  assert.equal(c.stalledRuns, 1);
+  const none: TargetResult = { ...r, samples: [sample(0, { requests: 0 })] };
+  assert.equal(cell(none, 50), undefined);
+});
