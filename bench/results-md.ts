@@ -3,6 +3,21 @@ import type { BenchRun } from './run.ts';
 import { CHECK_HEAD, checkRows, COST_LEGEND, markdownTable, TABLE_HEAD, tableRows, type Check } from './report.ts';
 import { median, othersPct } from './stats.ts';
 
+/** The options of the run, as the command line that repeats it. */
+function flags(o: BenchRun['options']): string {
+  const f: string[] = [];
+  if (o.quick) f.push('--quick');
+  else {
+    if (o.runs !== 3) f.push('--runs', String(o.runs));
+    if (o.durationSec !== 10) f.push('--duration', String(o.durationSec));
+  }
+  if (o.only.length > 0) f.push('--only', o.only.join(','));
+  if (!o.pin) f.push('--no-pin');
+  if (o.waitQuietSec > 0) f.push('--wait-quiet', String(o.waitQuietSec));
+  if (o.record) f.push('--record');
+  return f.length > 0 ? ` -- ${f.join(' ')}` : '';
+}
+
 export function resultsMarkdown(run: BenchRun, cs: Check[]): string {
   const m = run.machine;
   const o = run.options;
@@ -22,7 +37,7 @@ export function resultsMarkdown(run: BenchRun, cs: Check[]): string {
   const lines = [
     '# Benchmark results',
     '',
-    `Recorded by \`npm run bench${o.quick ? ' -- --quick' : ''}\` at commit \`${run.commit}\`, ${run.startedAt} → ${run.finishedAt} (UTC).`,
+    `Recorded by \`npm run bench${flags(o)}\` at commit \`${run.commit}\`, ${run.startedAt} → ${run.finishedAt} (UTC).`,
     '',
     '## Machine',
     '',
