@@ -767,8 +767,9 @@ function rawToMap(raw: Array<Buffer | string>, status: number | undefined, h2: b
   }
   if (!head) return map;
   const me = h2 ? '2 remora' : '1.1 remora';
-  if (connection !== undefined) {
-    const listed = connection.split(',').map((t) => t.trim().toLowerCase());
+  // The usual `keep-alive` / `close` lists no other field: nothing to drop.
+  const listed = connection === undefined ? undefined : connectionListedNames(connection);
+  if (listed !== undefined) {
     if (via !== undefined && listed.includes('via')) via[1] = me;
     else if (via !== undefined) via[1] = `${via[1]}, ${me}`;
     const kept: HeaderMap = [];
@@ -779,6 +780,17 @@ function rawToMap(raw: Array<Buffer | string>, status: number | undefined, h2: b
   if (via === undefined) map.push(['via', me]);
   else via[1] = `${via[1]}, ${me}`;
   return map;
+}
+
+/** Field names a Connection value lists besides `close` and `keep-alive`, or undefined when none. */
+function connectionListedNames(connection: string): string[] | undefined {
+  let listed: string[] | undefined;
+  for (const token of connection.split(',')) {
+    const t = token.trim().toLowerCase();
+    if (t === '' || t === 'close' || t === 'keep-alive') continue;
+    (listed ??= []).push(t);
+  }
+  return listed;
 }
 
 /** HeaderMap → flat [name, value, …] list for node's HTTP/1 writeHead; returns the `:status` too. */
