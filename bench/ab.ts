@@ -44,17 +44,27 @@ const pin = tools.taskset;
 const tmp = mkdtempSync(join(tmpdir(), 'remora-ab-'));
 mkdirSync(join(tmp, 'origin'));
 const origin = await startNginx(join(tmp, 'origin'), await freePort(), { kind: 'origin' }, pin ? '1' : undefined);
-const running: Record<'a' | 'b', RunningTarget> = {} as never;
-for (const side of ['a', 'b'] as const) {
-  const dir = join(tmp, side);
-  mkdirSync(dir);
-  const env: StartEnv = { root: roots[side], node: process.execPath, tmp: dir, originPort: origin.port, cpu: pin ? '0' : undefined, freePort };
-  running[side] = await target.start(env);
+const running: Partial<Record<'a' | 'b', RunningTarget>> = {};
+// Whatever happens, leave no server behind.
+const stopAll = async () => {
+  for (const t of Object.values(running)) await stopProcess(t.child);
+  await stopProcess(origin.child);
+};
+try {
+  for (const side of ['a', 'b'] as const) {
+    const dir = join(tmp, side);
+    mkdirSync(dir);
+    const env: StartEnv = { root: roots[side], node: process.execPath, tmp: dir, originPort: origin.port, cpu: pin ? '0' : undefined, freePort };
+    running[side] = await target.start(env);
+  }
+} catch (e) {
+  await stopAll();
+  throw e;
 }
 const results: Record<'a' | 'b', { rps: number[]; cpuUs: number[] }> = { a: { rps: [], cpuUs: [] }, b: { rps: [], cpuUs: [] } };
 for (let r = 0; r < rounds; r++) {
   for (const side of r % 2 === 0 ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
-    const t = running[side];
+    const t = running[side]!;
     const url = `http://127.0.0.1:${t.port}/`;
     await runWrk({ url, connections: conns, durationSec: 1, headers: target.headers, cpu: pin ? '1' : undefined });
     const c0 = cpuSeconds(t.pid) ?? 0;
@@ -67,9 +77,8 @@ for (let r = 0; r < rounds; r++) {
 }
 for (const side of ['a', 'b'] as const) {
   console.log(`${side} (${roots[side]}): median ${Math.round(median(results[side].rps))} req/s, ${median(results[side].cpuUs).toFixed(1)} µs CPU/request`);
-  await stopProcess(running[side].child);
 }
+await stopAll();
 const ratio = median(results.a.cpuUs) / median(results.b.cpuUs);
 console.log(`b vs a: ${ratio.toFixed(3)}× requests per CPU-second; req/s ratio ${(median(results.b.rps) / median(results.a.rps)).toFixed(3)}×`);
-await stopProcess(origin.child);
 rmSync(tmp, { recursive: true, force: true });

@@ -3,6 +3,13 @@ import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:chi
 import { readFileSync, openSync, closeSync } from 'node:fs';
 import { createServer } from 'node:net';
 
+const started = new Set<ChildProcess>();
+
+/** On any exit of the harness (also a crash), kill the servers it started and that still run. */
+process.on('exit', () => {
+  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
 /** Asks the kernel for a free loopback port (for servers such as nginx that cannot report port 0). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -41,6 +48,8 @@ export function spawnPinned(cmd: string, args: string[], opts: PinnedSpawn): Chi
     ? spawn('taskset', ['-c', opts.cpu, cmd, ...args], spawnOpts)
     : spawn(cmd, args, spawnOpts);
   closeSync(fd);
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   return child;
 }
 
