@@ -71,8 +71,14 @@ abstract class Family<Cell extends { labels: Labels }> {
   protected abstract zero(cell: Cell): void;
 }
 
-export class CounterFamily extends Family<ValueCell> {
-  readonly type = 'counter' as const;
+/** One number per label set; counters and gauges differ only in how Prometheus reads them. */
+class ValueFamily extends Family<ValueCell> {
+  readonly type: 'counter' | 'gauge';
+
+  constructor(type: 'counter' | 'gauge', name: string, help: string) {
+    super(name, help);
+    this.type = type;
+  }
 
   protected newCell(labels: Labels): ValueCell {
     return { labels, value: 0 };
@@ -88,20 +94,15 @@ export class CounterFamily extends Family<ValueCell> {
   }
 }
 
-export class GaugeFamily extends Family<ValueCell> {
-  readonly type = 'gauge' as const;
-
-  protected newCell(labels: Labels): ValueCell {
-    return { labels, value: 0 };
+export class CounterFamily extends ValueFamily {
+  constructor(name: string, help: string) {
+    super('counter', name, help);
   }
+}
 
-  protected zero(cell: ValueCell): void {
-    cell.value = 0;
-  }
-
-  get(): MetricSnapshot {
-    const values = [...this.cells.values()].map((c) => ({ labels: c.labels, value: c.value }));
-    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+export class GaugeFamily extends ValueFamily {
+  constructor(name: string, help: string) {
+    super('gauge', name, help);
   }
 }
 
