@@ -15,7 +15,7 @@ export const FAIL_TRAILER = { key: 'x-fail-reason', value: 'not-allowed' };
 export const FAIL_BINARY_TRAILER = { key: 'x-fail-detail-bin', value: Buffer.from([0, 1, 2, 250, 255]) };
 export const FAIL_MESSAGE = 'denied by test server';
 
-/** Client stub shape for the Echo service (grpc-js builds it at run time). */
+/** The client shape of the Echo service (grpc-js builds it at run time). */
 export interface EchoClient extends grpc.Client {
   Unary(req: EchoRequest, callback: (err: grpc.ServiceError | null, reply?: EchoReply) => void): grpc.ClientUnaryCall;
   Unary(req: EchoRequest, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, reply?: EchoReply) => void): grpc.ClientUnaryCall;
