@@ -2,24 +2,18 @@
 // copy with a proposed change), measured interleaved so that machine noise hits both alike.
 // Reports req/s and CPU time per request for each.
 //   node bench/ab.ts --b /tmp/remora-exp [--a /work/main] [--target remora] [--rounds 4] [--duration 5] [--conns 50]
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allTargets } from './catalog.ts';
-import { detectTools, missingToolsAdvice } from './machine.ts';
-import { startNginx } from './nginx.ts';
+import { cliArg, prepareSingleTarget } from './single-target.ts';
 import { cpuSeconds, freePort, stopProcess } from './proc.ts';
 import { median } from './stats.ts';
 import type { RunningTarget, StartEnv } from './targets.ts';
 import { runWrk } from './wrk.ts';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name: string, dflt?: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-};
-const rootB = arg('--b');
+const arg = cliArg;
+const rootB = arg('--b', '');
 if (!rootB) {
   console.error('usage: node bench/ab.ts --b DIR [--a DIR] [--target remora] [--rounds 4] [--duration 5] [--conns 50]');
   process.exit(2);
@@ -30,20 +24,7 @@ const rounds = Number(arg('--rounds', '4'));
 const duration = Number(arg('--duration', '5'));
 const conns = Number(arg('--conns', '50'));
 
-const tools = detectTools();
-if (!tools.wrk || !tools.nginx) {
-  for (const l of missingToolsAdvice(tools)) console.error(l);
-  process.exit(1);
-}
-const target = (await allTargets(here, true, (t) => t === id)).find((t) => t.id === id);
-if (!target || 'skipped' in target) {
-  console.error(target ? `${id} skipped: ${target.skipped}` : `unknown --target ${id}`);
-  process.exit(2);
-}
-const pin = tools.taskset;
-const tmp = mkdtempSync(join(tmpdir(), 'remora-ab-'));
-mkdirSync(join(tmp, 'origin'));
-const origin = await startNginx(join(tmp, 'origin'), await freePort(), { kind: 'origin' }, pin ? '1' : undefined);
+const { target, pin, tmp, origin } = await prepareSingleTarget(here, id, 'remora-ab-');
 const running: Partial<Record<'a' | 'b', RunningTarget>> = {};
 // Whatever happens, leave no server behind.
 const stopAll = async () => {

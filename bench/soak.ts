@@ -1,40 +1,21 @@
 // Watches a target's RSS across repeated load rounds: a leak shows as growth that does not level off.
 //   node bench/soak.ts [--target remora-1plugin] [--rounds 6] [--duration 5] [--conns 50] [--node-flags "--import x.mjs"]
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { allTargets } from './catalog.ts';
-import { detectTools, missingToolsAdvice } from './machine.ts';
-import { startNginx } from './nginx.ts';
+import { cliArg, prepareSingleTarget } from './single-target.ts';
 import { freePort, rssBytes, sleep, stopProcess } from './proc.ts';
 import type { StartEnv } from './targets.ts';
 import { runWrk } from './wrk.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1]! : dflt;
-};
+const arg = cliArg;
 const id = arg('--target', 'remora-1plugin');
 const rounds = Number(arg('--rounds', '6'));
 const duration = Number(arg('--duration', '5'));
 const conns = Number(arg('--conns', '50'));
 
-const tools = detectTools();
-if (!tools.wrk || !tools.nginx) {
-  for (const l of missingToolsAdvice(tools)) console.error(l);
-  process.exit(1);
-}
-const target = (await allTargets(root, true, (t) => t === id)).find((t) => t.id === id);
-if (!target || 'skipped' in target) {
-  console.error(target ? `${id} skipped: ${target.skipped}` : `unknown --target ${id}`);
-  process.exit(2);
-}
-const pin = tools.taskset;
-const tmp = mkdtempSync(join(tmpdir(), 'remora-soak-'));
-mkdirSync(join(tmp, 'origin'));
-const origin = await startNginx(join(tmp, 'origin'), await freePort(), { kind: 'origin' }, pin ? '1' : undefined);
+const { target, pin, tmp, origin } = await prepareSingleTarget(root, id, 'remora-soak-');
 const nodeFlags = arg('--node-flags', '').split(' ').filter(Boolean);
 const env: StartEnv = { root, node: process.execPath, tmp, originPort: origin.port, cpu: pin ? '0' : undefined, nodeFlags, freePort };
 const t = await target.start(env);
