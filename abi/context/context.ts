@@ -6,6 +6,7 @@
 import type { CalloutHandle, GrpcStreamHandle, PluginHost, StreamHost } from '../host.ts';
 import type { HeaderPairs } from '../types.ts';
 import type { QueueTarget } from '../shared/shared-queue.ts';
+import { IdTable } from './id-table.ts';
 
 /**
  * Count and time of one callback kind, for the admin /plugins view. Every call is counted; one
@@ -49,7 +50,7 @@ export class RootContext {
   pendingDone = false;
   deleted = false;
   /** Outstanding callouts owned by this root, by token. */
-  readonly callouts = new Map<number, CalloutHandle | GrpcStreamHandle>();
+  readonly callouts = new IdTable<CalloutHandle | GrpcStreamHandle>();
   /** Where shared queues this root registered deliver proxy_on_queue_ready (one per root, reused). */
   queueTarget: QueueTarget | undefined = undefined;
 

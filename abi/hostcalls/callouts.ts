@@ -130,8 +130,7 @@ export function calloutImports(vm: WasmVm) {
   }
 
   function findCallout(token: number): { root: RootContext; handle: CalloutHandle | GrpcStreamHandle } | undefined {
-    for (const c of vm.contexts.values()) {
-      if (c.kind !== 'root') continue;
+    for (const c of vm.contexts.roots()) {
       const h = c.callouts.get(token);
       if (h) return { root: c, handle: h };
     }

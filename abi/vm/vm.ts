@@ -6,6 +6,7 @@ import type { AbiVersion } from '../types.ts';
 import type { LogSink } from '../host.ts';
 import { GuestMemory } from '../memory/guest-memory.ts';
 import { RootContext, StreamContext, TIMING_SAMPLE, rootOf, type CallbackStat, type Context, type PluginBinding } from '../context/context.ts';
+import { ContextTable } from '../context/context-table.ts';
 import type { StreamHost, HttpCallResponse } from '../host.ts';
 import type { HeaderPairs } from '../types.ts';
 import type { MetricCell } from '../shared/metric-store.ts';
@@ -49,7 +50,7 @@ export class WasmVm {
   readonly log: LogSink;
   readonly exports: Record<string, Export>;
   readonly mem: GuestMemory;
-  readonly contexts = new Map<number, Context>();
+  readonly contexts = new ContextTable();
   readonly scratch: CallScratch = {
     httpResponse: undefined,
     grpcMessage: undefined,
@@ -185,20 +186,20 @@ export class WasmVm {
 
   newRoot(plugin: PluginBinding): RootContext {
     const ctx = new RootContext(this.allocateId(), plugin);
-    this.contexts.set(ctx.id, ctx);
+    this.contexts.add(ctx);
     return ctx;
   }
 
   newStream(root: RootContext, host: StreamHost): StreamContext {
     const ctx = new StreamContext(this.allocateId(), root, host);
-    this.contexts.set(ctx.id, ctx);
+    this.contexts.add(ctx);
     return ctx;
   }
 
   /** Forget a context (after on_delete, or when never announced). */
   dropContext(ctx: Context): void {
     ctx.deleted = true;
-    this.contexts.delete(ctx.id);
+    this.contexts.remove(ctx);
     if (ctx.kind === 'root') this.stopTimersAndCallouts(ctx);
   }
 
@@ -318,7 +319,7 @@ export class WasmVm {
     const root = rootOf(ctx);
     if (root) root.plugin.traps++;
     this.deferred.length = 0;
-    for (const c of this.contexts.values()) if (c.kind === 'root') this.stopTimersAndCallouts(c);
+    for (const c of this.contexts.roots()) this.stopTimersAndCallouts(c);
     if (root) root.plugin.host.log(4, `wasm VM failed: ${reason}`);
     else this.log(4, `wasm VM failed: ${reason}`);
     for (const l of this.failureListeners) {
@@ -343,8 +344,7 @@ export class WasmVm {
   anyRoot(): RootContext | undefined {
     const r = rootOf(this.effective);
     if (r) return r;
-    for (const c of this.contexts.values()) if (c.kind === 'root') return c;
-    return undefined;
+    return this.contexts.roots()[0];
   }
 
   /** Single timer per root; re-armed after each on_tick returns (reference §7.8). */

@@ -127,10 +127,7 @@ export class PluginHarness {
   }
 
   private root() {
-    for (const c of this.plugin.vm.contexts.values()) {
-      if (c.kind === 'root' && c.plugin === this.plugin) return c;
-    }
-    return undefined;
+    return this.plugin.vm.contexts.roots().find((c) => c.plugin === this.plugin);
   }
 
   /** Without realTicks the test owns time: drop the host's timer, keep the period. */
