@@ -20,7 +20,8 @@ export class H2Endpoint implements Endpoint {
   private readonly authority: string;
   private readonly options: H2EndpointOptions;
   private session: http2.ClientHttp2Session | undefined;
-  private readonly active = new Set<http2.ClientHttp2Stream>();
+  /** Streams open on the session (a count: a Set churned per request keeps dead requests alive in V8's GC). */
+  private active = 0;
   private closing = false;
 
   constructor(host: string, port: number, options: H2EndpointOptions) {
@@ -73,10 +74,10 @@ export class H2Endpoint implements Endpoint {
   }
 
   track(stream: http2.ClientHttp2Stream): void {
-    this.active.add(stream);
+    this.active++;
     stream.once('close', () => {
-      this.active.delete(stream);
-      if (this.closing && this.active.size === 0) this.session?.close();
+      this.active--;
+      if (this.closing && this.active === 0) this.session?.close();
     });
   }
 
