@@ -24,6 +24,8 @@ describe('ContextTable', () => {
     assert.equal(t.has(2), false);
     assert.equal(t.size, 2);
     assert.deepEqual([...t.values()].map((c) => c.id), [1, 3], 'roots first, then streams');
+    assert.equal(t.canTake(2), true);
+    assert.equal(t.canTake(3), false);
     assert.deepEqual(t.roots(), [root]);
     t.remove(root);
     assert.equal(t.get(1), undefined);
@@ -41,6 +43,17 @@ describe('ContextTable', () => {
     t.remove(old);
     assert.equal(t.get(7), live);
     assert.equal(t.size, 1);
+  });
+
+  it('grows instead of overwriting when ids share a slot, and keeps every context findable', () => {
+    const t = new ContextTable();
+    const root = new RootContext(1, binding);
+    const ids = [2, 2 + 64, 2 + 128, 2 + 4096];
+    const ctxs = ids.map((id) => new StreamContext(id, root, host));
+    for (const c of ctxs) t.add(c);
+    for (let i = 0; i < 200; i++) t.add(new StreamContext(10_000 + i, root, host));
+    for (const c of ctxs) assert.equal(t.get(c.id), c);
+    assert.equal(t.size, 204);
   });
 
   it('keeps ids across the whole u32 range apart', () => {

@@ -176,11 +176,11 @@ export class WasmVm {
   // ---- contexts -------------------------------------------------------------------------------
 
   private allocateId(): number {
-    // Counter from 1, skipping ids still in use (cpp-host); wraps at 2^32.
+    // Counter from 1 (cpp-host), skipping ids whose table slot is taken (so ids in use too); wraps at 2^32.
     for (;;) {
       const id = this.nextContextId;
       this.nextContextId = id >= 0xffffffff ? 1 : id + 1;
-      if (!this.contexts.has(id)) return id;
+      if (this.contexts.canTake(id)) return id;
     }
   }
 
