@@ -44,6 +44,7 @@ function request(url: string, opts: http.RequestOptions & { body?: string } = {}
 const calls: string[] = [];
 const logged: Array<{ route?: string; cluster?: string; code?: number; requestId: string }> = [];
 let created = 0;
+const bodyEvents: Array<[size: number, eos: boolean]> = [];
 
 const filters: Record<string, (c: HttpStreamControl) => HttpFilter> = {
   // Adds a request header and a response header; records call order.
@@ -152,6 +153,13 @@ const filters: Record<string, (c: HttpStreamControl) => HttpFilter> = {
       return FilterStatus.Continue;
     },
   }),
+  // Records the response body events it sees (size and end of stream).
+  bodyWatcher: () => ({
+    onResponseBody(body, eos) {
+      bodyEvents.push([body.bytes.length, eos]);
+      return FilterStatus.Continue;
+    },
+  }),
   thrower: () => ({
     onRequestHeaders() {
       throw new Error('plugin bug');
@@ -210,6 +218,7 @@ describe('HTTP filter chain', () => {
             route('resp-pause', 'a', { match: { pathPrefix: '/resp-pause' }, plugins: ['responsePauser'] }),
             route('reset', 'a', { match: { pathPrefix: '/reset' }, plugins: ['resetter'] }),
             route('steer', 'a', { match: { pathPrefix: '/steer' }, plugins: ['steerer'] }),
+            route('body-watch', 'a', { match: { pathPrefix: '/body-watch' }, plugins: ['bodyWatcher'] }),
             route('broken', 'a', { match: { pathPrefix: '/broken' }, plugins: ['thrower'] }),
             route('missing', 'a', { match: { pathPrefix: '/missing' }, plugins: ['no-such-plugin'] }),
             route('plain', 'a'),
@@ -310,6 +319,13 @@ describe('HTTP filter chain', () => {
     assert.equal(JSON.parse(steered.body).url, '/b-side');
     const kept = await request(`${p.url()}/steer`);
     assert.equal(kept.headers['x-side'], undefined);
+  });
+
+  it('delivers a body whose declared length completes in one read as one callback with end of stream', async () => {
+    bodyEvents.length = 0;
+    const r = await request(`${p.url()}/body-watch`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(bodyEvents, [[Buffer.byteLength(r.body), true]]);
   });
 
   it('answers 500 with remora-proxy-error when a filter throws, and 503 when a plugin cannot be created', async () => {

@@ -78,6 +78,11 @@ export class HttpExchange implements UpstreamHandler {
   private responseHeadersDone = false;
   /** Declared `content-length` of the response written downstream, -1 when absent or not known. */
   responseBodyLength = -1;
+  /** Filter path: the upstream's declared body length (-1 unknown), the body bytes received so far, and
+   * the chunk that completed the body, held until the end of the message is reported. */
+  upstreamBodyLength = -1;
+  private upstreamBytes = 0;
+  private lastChunk: Buffer | undefined = undefined;
   /** A body that arrived whole in one chunk, held so the end of stream ends the response with it in one write. */
   private wholeBody: Buffer | undefined = undefined;
 
@@ -202,7 +207,7 @@ export class HttpExchange implements UpstreamHandler {
     this.status = statusCode;
     this.details = 'via_upstream';
     if (this.chain !== undefined) {
-      const map = rawToMap(raw, statusCode, this.h2);
+      const map = rawToMap(raw, statusCode, this.h2, this);
       this.chain.responseHeaders(map, this.head.method === 'HEAD' || statusCode === 204 || statusCode === 304);
       return true;
     }
@@ -255,6 +260,13 @@ export class HttpExchange implements UpstreamHandler {
   onData(chunk: Buffer): boolean {
     if (this.phase !== Phase.responding || this.detached) return true;
     if (this.chain !== undefined) {
+      this.upstreamBytes += chunk.length;
+      if (this.upstreamBytes === this.upstreamBodyLength && this.lastChunk === undefined) {
+        // The declared body is complete and llhttp reports the end of the message next, in the same
+        // read: give the filters this chunk with end of stream in one callback, as Envoy's codec does.
+        this.lastChunk = chunk;
+        return true;
+      }
       this.chain.responseBody({ bytes: chunk }, false);
       return !this.upstreamPaused;
     }
@@ -278,9 +290,16 @@ export class HttpExchange implements UpstreamHandler {
 
   onComplete(rawTrailers: Array<Buffer | string> | null): void {
     if (this.phase !== Phase.responding || this.detached) return;
-    if (this.chain !== undefined) {
-      if (rawTrailers !== null && rawTrailers.length > 0) this.chain.responseTrailers(rawToMap(rawTrailers, undefined, this.h2));
-      else this.chain.responseBody({ bytes: EMPTY }, true);
+    const chain = this.chain;
+    if (chain !== undefined) {
+      const last = this.lastChunk;
+      this.lastChunk = undefined;
+      if (rawTrailers !== null && rawTrailers.length > 0) {
+        if (last !== undefined) chain.responseBody({ bytes: last }, false);
+        if (this.phase === Phase.responding) chain.responseTrailers(rawToMap(rawTrailers, undefined, this.h2));
+      } else {
+        chain.responseBody({ bytes: last ?? EMPTY }, true);
+      }
       return;
     }
     if (rawTrailers !== null && rawTrailers.length > 0) this.out.addTrailers(rawToTrailers(rawTrailers));
@@ -519,27 +538,30 @@ export class HttpExchange implements UpstreamHandler {
       }
       res.write(whole);
     }
-    if (bytes.length > 0) {
-      if (!endOfStream && this.bytesOut === 0 && bytes.length === this.responseBodyLength) {
-        // The whole declared body: hold it for the end of stream that follows through the chain.
-        this.bytesOut = bytes.length;
-        this.wholeBody = bytes;
-        return;
-      }
-      this.bytesOut += bytes.length;
-      if (!res.write(bytes) && this.resumeUpstream !== undefined && !endOfStream) {
-        // Flow control through the chain: stop reading the upstream until the client drains.
-        const resume = this.resumeUpstream;
-        this.upstreamPaused = true;
-        res.once('drain', () => {
-          this.upstreamPaused = false;
-          resume();
-        });
-      }
-    }
     if (endOfStream) {
-      res.end();
+      // The last (often the only) chunk and the end of the response in one write.
+      this.bytesOut += bytes.length;
+      if (bytes.length > 0) res.end(bytes);
+      else res.end();
       this.finish();
+      return;
+    }
+    if (bytes.length === 0) return;
+    if (this.bytesOut === 0 && bytes.length === this.responseBodyLength) {
+      // The whole declared body: hold it for the end of stream that follows through the chain.
+      this.bytesOut = bytes.length;
+      this.wholeBody = bytes;
+      return;
+    }
+    this.bytesOut += bytes.length;
+    if (!res.write(bytes) && this.resumeUpstream !== undefined) {
+      // Flow control through the chain: stop reading the upstream until the client drains.
+      const resume = this.resumeUpstream;
+      this.upstreamPaused = true;
+      res.once('drain', () => {
+        this.upstreamPaused = false;
+        resume();
+      });
     }
   }
 
@@ -744,7 +766,7 @@ function rawToTrailers(raw: Array<Buffer | string>): Record<string, string | str
  * hop-by-hop and Connection-listed names dropped, wire order kept. Heads (`status` given) get `:status`
  * first and Remora's via token for the downstream protocol.
  */
-function rawToMap(raw: Array<Buffer | string>, status: number | undefined, h2: boolean): HeaderMap {
+function rawToMap(raw: Array<Buffer | string>, status: number | undefined, h2: boolean, sink?: { upstreamBodyLength: number }): HeaderMap {
   const head = status !== undefined;
   const map: HeaderMap = head ? [[':status', String(status)]] : [];
   let via: [string, string] | undefined;
@@ -757,6 +779,7 @@ function rawToMap(raw: Array<Buffer | string>, status: number | undefined, h2: b
       continue;
     }
     const value = str(raw[i + 1]);
+    if (sink !== undefined && lower === 'content-length') sink.upstreamBodyLength = declaredLength(sink.upstreamBodyLength, value);
     if (head && lower === 'via') {
       // Every via value joins the first via field, where Remora's token is appended below.
       if (via === undefined) map.push((via = ['via', value]));
@@ -784,6 +807,10 @@ function rawToMap(raw: Array<Buffer | string>, status: number | undefined, h2: b
 
 /** Field names a Connection value lists besides `close` and `keep-alive`, or undefined when none. */
 function connectionListedNames(connection: string): string[] | undefined {
+  if (connection.length <= 10 && !connection.includes(',')) {
+    const c = connection.toLowerCase();
+    if (c === 'keep-alive' || c === 'close') return undefined;
+  }
   let listed: string[] | undefined;
   for (const token of connection.split(',')) {
     const t = token.trim().toLowerCase();
