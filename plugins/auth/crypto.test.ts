@@ -81,6 +81,31 @@ test('RS256: genuine signatures verify, tampered ones do not (2048, 3072 and 409
   }
 });
 
+test('RSA: one loaded key verifies many signatures in a row, genuine and tampered interleaved', () => {
+  const { privateKey, n, e } = rsaKey(2048);
+  assert.equal(m.call('rsaLoadKey', n, e), 1);
+  for (let i = 0; i < 12; i++) {
+    const msg = randomBytes(20 + i);
+    const sig = createSign('sha256').update(msg).sign(privateKey);
+    if (i % 3 === 2) sig[i] ^= 0x40;
+    assert.equal(m.call('rsaVerifyWithLoadedKey', msg, sig), i % 3 === 2 ? 0 : 1, `signature ${i}`);
+  }
+});
+
+test('RSA: exponents other than 65537 (set bits inside the exponent take the multiply step)', () => {
+  for (const publicExponent of [3, 0x10003, 0x2f]) {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const n = Buffer.from(jwk.n!, 'base64url');
+    const e = Buffer.from(jwk.e!, 'base64url');
+    const msg = randomBytes(40);
+    const sig = createSign('sha256').update(msg).sign(privateKey);
+    assert.equal(m.call('rsaVerifySha256', n, e, msg, sig), 1, `e=${publicExponent} genuine`);
+    sig[5] ^= 1;
+    assert.equal(m.call('rsaVerifySha256', n, e, msg, sig), 0, `e=${publicExponent} tampered`);
+  }
+});
+
 test('RS256: signatures of the wrong length, >= n, or from another key are refused', () => {
   const { privateKey, n, e } = rsaKey(2048);
   const other = rsaKey(2048);

@@ -42,3 +42,16 @@ export function rsaVerifySha256(n: ArrayBuffer, e: ArrayBuffer, message: ArrayBu
   const digest = sha256(bytes(message));
   return k.verifySha256(digest.dataStart, bytes(signature));
 }
+
+/** One key kept across calls: verifications reuse its scratch space, as the plugin does. */
+let loadedKey: RsaPublicKey | null = null;
+
+export function rsaLoadKey(n: ArrayBuffer, e: ArrayBuffer): bool {
+  loadedKey = RsaPublicKey.fromBytes(bytes(n), bytes(e));
+  return loadedKey != null;
+}
+
+export function rsaVerifyWithLoadedKey(message: ArrayBuffer, signature: ArrayBuffer): bool {
+  const digest = sha256(bytes(message));
+  return loadedKey!.verifySha256(digest.dataStart, bytes(signature));
+}
