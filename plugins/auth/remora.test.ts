@@ -4,7 +4,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { startRemora, cleanupList, type RemoraProcess } from '../../test/support/remora.ts';
-import { startHttp1Upstream, type HttpUpstream, type EchoReply } from '../../test/support/upstreams.ts';
+import { startHttp1Upstream, startWebSocketUpstream, type HttpUpstream, type EchoReply, type WebSocketUpstream } from '../../test/support/upstreams.ts';
+import WebSocket from 'ws';
 import { httpRequest, json } from '../../test/support/clients.ts';
 import { startGrpcUpstream, echoClient, type GrpcUpstream, type EchoReply as GrpcEchoReply } from '../../test/support/grpc.ts';
 import * as grpc from '@grpc/grpc-js';
@@ -17,6 +18,7 @@ let remora: RemoraProcess;
 let app: HttpUpstream;
 let authz: HttpUpstream;
 let grpcUpstream: GrpcUpstream;
+let wsUpstream: WebSocketUpstream;
 const secret = randomBytes(32);
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
@@ -28,7 +30,7 @@ before(async () => {
     name: 'authz',
     handler: (req, res) => {
       req.resume();
-      if (req.headers.authorization === 'Bearer letmein' && req.url?.startsWith('/check/ext/')) {
+      if (req.headers.authorization === 'Bearer letmein' && /^\/check\/(ext|ws-ext)\//.test(req.url ?? '')) {
         res.writeHead(200, { 'x-user-id': 'u-9' }).end();
       } else {
         res.writeHead(403, { 'content-type': 'text/plain', 'www-authenticate': 'Custom realm="authz"' }).end('denied by authz');
@@ -36,6 +38,8 @@ before(async () => {
     },
   });
   grpcUpstream = await startGrpcUpstream();
+  wsUpstream = await startWebSocketUpstream();
+  scope.after(() => wsUpstream.close());
   scope.after(() => app.close());
   scope.after(() => authz.close());
   scope.after(() => grpcUpstream.close());
@@ -44,12 +48,15 @@ before(async () => {
       { name: 'api', match: { pathPrefix: '/api' }, plugins: ['jwt'], cluster: 'app' },
       { name: 'ext', match: { pathPrefix: '/ext' }, plugins: ['ext'], cluster: 'app' },
       { name: 'grpc', match: { pathPrefix: '/remora.test.Echo/' }, plugins: ['jwt'], cluster: 'grpc' },
+      { name: 'ws-ext', match: { pathPrefix: '/ws-ext' }, plugins: ['ext'], cluster: 'ws' },
+      { name: 'ws', match: { pathPrefix: '/ws' }, plugins: ['jwt'], cluster: 'ws' },
       { name: 'open', match: { pathPrefix: '/' }, cluster: 'app' },
     ],
     clusters: [
       { name: 'app', endpoints: [app.endpoint] },
       { name: 'authz', endpoints: [authz.endpoint] },
       { name: 'grpc', endpoints: [grpcUpstream.endpoint], protocol: 'http2' },
+      { name: 'ws', endpoints: [wsUpstream.endpoint] },
     ],
     extra: {
       plugins: [
@@ -126,6 +133,58 @@ test('external check through a cluster: allowed with copied headers, denied with
   assert.equal(denied.status, 403);
   assert.equal(denied.body.toString(), 'denied by authz');
   assert.equal(denied.headers['www-authenticate'], 'Custom realm="authz"');
+});
+
+test('WebSocket upgrades pass the plugin: refused without a token, tunnelled with one (claims forwarded)', async () => {
+  const refused = await new Promise<{ status: number; auth: string | undefined }>((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port()}/ws/chat`);
+    ws.on('unexpected-response', (_req, res) => {
+      resolve({ status: res.statusCode ?? 0, auth: res.headers['www-authenticate'] as string | undefined });
+      res.resume();
+      ws.terminate();
+    });
+    ws.on('open', () => reject(new Error('upgrade without a token was let through')));
+    ws.on('error', () => {});
+  });
+  assert.deepEqual(refused, { status: 401, auth: 'Bearer realm="api"' });
+  assert.equal(wsUpstream.upgrades.length, 0, 'the upstream never saw the refused upgrade');
+
+  const ws = new WebSocket(`ws://127.0.0.1:${port()}/ws/chat`, { headers: { ...bearer(mintHs256(secret, claims())), 'x-role': 'spoofed' } });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+  ws.send('hello');
+  assert.equal(await reply, 'echo:hello');
+  ws.close();
+  const seen = wsUpstream.upgrades.at(-1)!;
+  assert.equal(seen.url, '/ws/chat');
+  assert.equal(seen.headers['x-role'], 'admin', 'the plugin rewrote the upgrade request');
+  assert.equal(seen.headers['x-remora-identity'], 'u-1');
+});
+
+test('a WebSocket upgrade waits for the external check (the stream pauses), then opens', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${port()}/ws-ext/feed`, { headers: { authorization: 'Bearer letmein' } });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+  ws.send('ping');
+  assert.equal(await reply, 'echo:ping');
+  ws.close();
+  assert.equal(wsUpstream.upgrades.at(-1)!.headers['x-user-id'], 'u-9');
+  const denied = await new Promise<number>((resolve) => {
+    const bad = new WebSocket(`ws://127.0.0.1:${port()}/ws-ext/feed`, { headers: { authorization: 'Bearer nope' } });
+    bad.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      bad.terminate();
+    });
+    bad.on('error', () => {});
+  });
+  assert.equal(denied, 403);
 });
 
 test('gRPC calls: no token gives UNAUTHENTICATED, a valid token goes through', async () => {

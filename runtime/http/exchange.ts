@@ -4,6 +4,7 @@
 // the downstream response, and backpressure is undici's pause (onData returning false) + 'drain'.
 // Routes with plugins hand the request and response through a FilterChain (runtime/filter/chain.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import * as http2 from 'node:http2';
 import { PassThrough } from 'node:stream';
 import type { Readable } from 'node:stream';
@@ -20,6 +21,7 @@ import { lowerHeaderName } from '../upstream/header-names.ts';
 import { UpstreamErrorCode, upstreamError } from '../upstream/types.ts';
 import type { RequestHead } from './headers.ts';
 import { buildRequestHead, flatToRequestMap, mapToObject, objectToMap, requestMapToHead } from './headers.ts';
+import { openTunnel, type UpgradeSocket } from './upgrade.ts';
 
 export type DownstreamRequest = IncomingMessage | http2.Http2ServerRequest;
 export type DownstreamResponse = ServerResponse | http2.Http2ServerResponse;
@@ -86,7 +88,13 @@ export class HttpExchange implements UpstreamHandler {
   /** A body that arrived whole in one chunk, held so the end of stream ends the response with it in one write. */
   private wholeBody: Buffer | undefined = undefined;
 
-  constructor(runtime: ListenerRuntime, req: DownstreamRequest, res: DownstreamResponse, h2: boolean, scheme: string) {
+  /**
+   * An HTTP/1 upgrade (WebSocket) on a route with plugins: the request passes the filter chain, then the
+   * connection is tunnelled to the upstream instead of forwarded. Response filters do not see the tunnel.
+   */
+  private readonly upgrade: UpgradeSocket | undefined;
+
+  constructor(runtime: ListenerRuntime, req: DownstreamRequest, res: DownstreamResponse, h2: boolean, scheme: string, upgrade?: UpgradeSocket) {
     this.runtime = runtime;
     this.snapshot = runtime.snapshot;
     this.req = req;
@@ -104,8 +112,9 @@ export class HttpExchange implements UpstreamHandler {
       socket?.remoteAddress ?? '',
       scheme,
       h2,
-      false,
+      upgrade !== undefined,
     );
+    this.upgrade = upgrade;
     if (h2) this.head.hasBody = !(req as http2.Http2ServerRequest).stream.endAfterHeaders;
     this.labels = { listener: runtime.name, route: '', cluster: '' };
     (res as unknown as { [kExchange]: HttpExchange })[kExchange] = this;
@@ -141,6 +150,10 @@ export class HttpExchange implements UpstreamHandler {
       this.errorReply(503, ProxyError.noCluster);
       return;
     }
+    if (this.upgrade !== undefined) {
+      this.tunnel(cluster, this.upgrade);
+      return;
+    }
     this.cluster = cluster;
     const endpoint = cluster.pick(this.h2);
     this.endpoint = endpoint;
@@ -156,6 +169,18 @@ export class HttpExchange implements UpstreamHandler {
       expectsTrailers: head.expectsTrailers,
     };
     endpoint.dispatch(upstream, this);
+  }
+
+  /** Upgrade mode: the socket leaves node's HTTP response and carries the upgraded protocol from here on. */
+  private tunnel(cluster: Cluster, down: UpgradeSocket): void {
+    (this.res as ServerResponse).detachSocket(down.socket as Socket);
+    this.phase = Phase.upstream;
+    openTunnel(this.head, cluster, down, (status, proxyError) => {
+      this.status = status;
+      this.proxyError = proxyError;
+      this.details = proxyError ?? 'via_upstream';
+      this.finish();
+    });
   }
 
   /**

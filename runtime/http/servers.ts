@@ -12,7 +12,7 @@ import type { ConnectionFacts, ListenerRuntime } from '../listener/context.ts';
 import { connectionFacts, factsOf, kConnectionFacts } from '../listener/context.ts';
 import type { DownstreamRequest, DownstreamResponse } from './exchange.ts';
 import { HttpExchange } from './exchange.ts';
-import { tunnelUpgrade } from './upgrade.ts';
+import { tunnelUpgrade, upgradeNeedsFilters } from './upgrade.ts';
 
 export interface HttpServers {
   readonly h1: http.Server;
@@ -38,10 +38,7 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
   h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     new HttpExchange(rt, req, res, false, 'http').start();
   });
-  h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (isH2cUpgrade(req)) answerWithoutUpgrade(rt, req, socket);
-    else tunnelUpgrade(rt, req, socket, head, 'http');
-  });
+  h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => startUpgrade(rt, req, socket, head, 'http'));
   h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => rejectMalformed(rt, err, socket));
   // This server never listens itself (sockets arrive by emit('connection')), but node starts its connection
   // tracking on 'listening': it enforces headersTimeout (slow-loris heads get 408) and makes
@@ -67,9 +64,7 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
       ALPNProtocols: ['h2', 'http/1.1'],
     });
     wireH2(rt, tls, sessions, 'https', lc);
-    tls.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      tunnelUpgrade(rt, req, socket, head, 'https');
-    });
+    tls.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => startUpgrade(rt, req, socket, head, 'https'));
     // Prepended: the facts must exist before the HTTP/2 session (created by the server's own listener) reads them.
     tls.prependListener('secureConnection', (socket: TLSSocket) => {
       const facts = connectionFacts(socket, true);
@@ -145,7 +140,26 @@ function isH2cUpgrade(req: http.IncomingMessage): boolean {
   return req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined;
 }
 
-function answerWithoutUpgrade(rt: ListenerRuntime, req: http.IncomingMessage, socket: Duplex): void {
+/**
+ * An HTTP/1 Upgrade request. `h2c` is declined (below); on a route with plugins the request passes the
+ * filter chain before the tunnel opens (so auth and rate limits apply to WebSockets too); other routes
+ * tunnel at once.
+ */
+function startUpgrade(rt: ListenerRuntime, req: http.IncomingMessage, socket: Duplex, first: Buffer, scheme: string): void {
+  if (scheme === 'http' && isH2cUpgrade(req)) {
+    new HttpExchange(rt, req, responseOnSocket(req, socket), false, 'http').start();
+  } else if (upgradeNeedsFilters(rt, req, scheme)) {
+    new HttpExchange(rt, req, responseOnSocket(req, socket), false, scheme, { socket, first }).start();
+  } else {
+    tunnelUpgrade(rt, req, socket, first, scheme);
+  }
+}
+
+/**
+ * node has detached its parser from an upgrade request's socket: a response written on it (a declined
+ * upgrade, or a filter's local reply) closes the connection once sent.
+ */
+function responseOnSocket(req: http.IncomingMessage, socket: Duplex): http.ServerResponse {
   const res = new http.ServerResponse(req);
   res.shouldKeepAlive = false;
   res.assignSocket(socket as Socket);
@@ -154,7 +168,7 @@ function answerWithoutUpgrade(rt: ListenerRuntime, req: http.IncomingMessage, so
     socket.end();
   });
   socket.on('error', () => socket.destroy());
-  new HttpExchange(rt, req, res, false, 'http').start();
+  return res;
 }
 
 /** HTTP/2 header list size as SETTINGS_MAX_HEADER_LIST_SIZE counts it (RFC 9113 §6.5.2). */

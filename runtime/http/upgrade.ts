@@ -1,13 +1,37 @@
 // Upgrade / WebSocket passthrough: forward the request head to an endpoint over a raw TCP connection and then
 // tunnel bytes both ways. Remora does not interpret the upgraded protocol.
+// Routes without plugins tunnel straight from here. On routes with plugins the upgrade request first goes
+// through the filter chain like any request (servers.ts hands it to an HttpExchange in upgrade mode), so an
+// auth or rate-limit plugin can refuse it or change its headers; the exchange then opens the tunnel below.
 import type { IncomingMessage } from 'node:http';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ListenerRuntime } from '../listener/context.ts';
 import type { RequestLabels } from '../metrics/types.ts';
+import type { Route } from '../router/router.ts';
 import { pickCluster } from '../router/router.ts';
+import type { Cluster } from '../upstream/cluster.ts';
+import type { RequestHead } from './headers.ts';
 import { buildRequestHead } from './headers.ts';
 
+/** The raw connection of an upgrade request and the bytes that followed its head. */
+export interface UpgradeSocket {
+  socket: Duplex;
+  first: Buffer;
+}
+
+/** Told once how the upgrade ended: the upstream's status (or Remora's refusal) and the proxy error, if any. */
+export type TunnelEnd = (status: number, proxyError?: string) => void;
+
+/** True when the route runs plugins, so the upgrade must pass the filter chain first. */
+export function upgradeNeedsFilters(rt: ListenerRuntime, req: IncomingMessage, scheme: string): boolean {
+  if (rt.filters === undefined) return false;
+  const head = buildRequestHead(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, req.socket.remoteAddress ?? '', scheme, false, true);
+  const route: Route | undefined = rt.snapshot.router.match(head.method, head.path, head.authority, head.headers);
+  return route !== undefined && route.plugins.length > 0;
+}
+
+/** Upgrade on a route without plugins: route, count and tunnel. */
 export function tunnelUpgrade(rt: ListenerRuntime, req: IncomingMessage, socket: Duplex, first: Buffer, scheme: string): void {
   const snap = rt.snapshot;
   const start = performance.now();
@@ -16,7 +40,7 @@ export function tunnelUpgrade(rt: ListenerRuntime, req: IncomingMessage, socket:
   const labels: RequestLabels = { listener: rt.name, route: route?.name ?? '', cluster: '' };
   rt.metrics.requestStart(labels);
   let ended = false;
-  const end = (status: number, proxyError?: string) => {
+  const end: TunnelEnd = (status, proxyError) => {
     if (ended) return;
     ended = true;
     const durationMs = performance.now() - start;
@@ -28,18 +52,31 @@ export function tunnelUpgrade(rt: ListenerRuntime, req: IncomingMessage, socket:
       );
     }
   };
-  const refuse = (status: number, reason: string) => {
-    end(status, reason);
-    if (socket.writable) {
-      socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Service Unavailable'}\r\nremora-proxy-error: ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
-    } else socket.destroy();
-  };
   socket.on('error', () => socket.destroy());
-  if (route === undefined) return refuse(404, 'no route');
+  if (route === undefined) return refuseUpgrade(socket, 404, 'no route', end);
   const name = pickCluster(route);
   labels.cluster = name;
   const cluster = snap.clusters.get(name);
-  if (cluster === undefined) return refuse(503, 'unknown cluster');
+  if (cluster === undefined) return refuseUpgrade(socket, 503, 'unknown cluster', end);
+  openTunnel(head, cluster, { socket, first }, end);
+}
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string, end: TunnelEnd): void {
+  end(status, reason);
+  if (socket.writable) {
+    socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Service Unavailable'}\r\nremora-proxy-error: ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+  } else socket.destroy();
+}
+
+/** Sends `head` to an endpoint of `cluster` and joins the two connections; `end` hears the outcome once. */
+export function openTunnel(head: RequestHead, cluster: Cluster, down: UpgradeSocket, end: TunnelEnd): void {
+  const { socket, first } = down;
+  let ended = false;
+  const once: TunnelEnd = (status, proxyError) => {
+    if (ended) return;
+    ended = true;
+    end(status, proxyError);
+  };
   const target = cluster.pickTcp();
   const upstream = net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
   upstream.setTimeout(cluster.config.connectTimeoutMs, () => upstream.destroy(new Error('connect timeout')));
@@ -55,7 +92,7 @@ export function tunnelUpgrade(rt: ListenerRuntime, req: IncomingMessage, socket:
     upstream.once('data', (chunk: Buffer) => {
       // Status of the upstream's answer, for metrics only.
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(chunk.toString('latin1', 0, 16));
-      end(m ? Number(m[1]) : 502);
+      once(m ? Number(m[1]) : 502);
     });
     upstream.pipe(socket);
     socket.pipe(upstream);
@@ -65,11 +102,11 @@ export function tunnelUpgrade(rt: ListenerRuntime, req: IncomingMessage, socket:
       socket.destroy();
       return;
     }
-    if (upstream.bytesRead === 0 && !ended) refuse(503, 'upstream connect failed');
+    if (upstream.bytesRead === 0 && !ended) refuseUpgrade(socket, 503, 'upstream connect failed', once);
     else socket.destroy();
   });
   upstream.on('close', () => {
-    if (!ended) end(502, 'upstream reset');
+    if (!ended) once(502, 'upstream reset');
     if (!socket.destroyed && upstream.bytesRead === 0) socket.destroy();
   });
   socket.on('close', () => upstream.destroy());
