@@ -39,6 +39,7 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
     new HttpExchange(rt, req, res, false, 'http').start();
   });
   h1.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => startUpgrade(rt, req, socket, head, 'http'));
+  h1.on('connect', (req: http.IncomingMessage, socket: Duplex) => refuseConnect(rt, req, socket));
   h1.on('clientError', (err: Error & { code?: string }, socket: Duplex) => rejectMalformed(rt, err, socket));
   // This server never listens itself (sockets arrive by emit('connection')), but node starts its connection
   // tracking on 'listening': it enforces headersTimeout (slow-loris heads get 408) and makes
@@ -65,6 +66,7 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
     });
     wireH2(rt, tls, sessions, 'https', lc);
     tls.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => startUpgrade(rt, req, socket, head, 'https'));
+    tls.on('connect', (req: http.IncomingMessage, socket: Duplex) => refuseConnect(rt, req, socket));
     // Prepended: the facts must exist before the HTTP/2 session (created by the server's own listener) reads them.
     tls.prependListener('secureConnection', (socket: TLSSocket) => {
       const facts = connectionFacts(socket, true);
@@ -153,6 +155,19 @@ function startUpgrade(rt: ListenerRuntime, req: http.IncomingMessage, socket: Du
   } else {
     tunnelUpgrade(rt, req, socket, first, scheme);
   }
+}
+
+/**
+ * HTTP/1 CONNECT: Remora does not tunnel CONNECT (no route can ask for it), so it answers 404 as Envoy does
+ * without CONNECT routes, and closes the connection (node has handed the socket over).
+ */
+function refuseConnect(rt: ListenerRuntime, req: http.IncomingMessage, socket: Duplex): void {
+  const labels = { listener: rt.name, route: '', cluster: '' };
+  rt.metrics.requestStart(labels);
+  rt.metrics.requestEnd(labels, 404, 0, 'CONNECT not supported');
+  responseOnSocket(req, socket)
+    .writeHead(404, { 'content-type': 'text/plain', 'remora-proxy-error': 'CONNECT not supported' })
+    .end('CONNECT not supported\n');
 }
 
 /**

@@ -97,6 +97,16 @@ describe('bad input', () => {
     assert.deepEqual(seenSince(mark), ['/good-after-bad']);
   });
 
+  test('CONNECT gets 404 (no CONNECT tunnelling, as Envoy without CONNECT routes) and never reaches the upstream', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const result = await rawExchange(port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+    assert.equal(firstStatus(result.data), 404, `got: ${JSON.stringify(result.data)}`);
+    assert.match(result.data, /remora-proxy-error: CONNECT not supported/i);
+    assert.ok(result.closed, 'the connection is closed after the answer');
+    await assertStillServes();
+    assert.deepEqual(seenSince(mark), ['/good-after-bad']);
+  });
+
   test('obsolete line folding and bare CR in headers get 400', TIMEOUT, async () => {
     const mark = upstream.requests.length;
     const folded = await rawExchange(port, 'GET /folded HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n');
