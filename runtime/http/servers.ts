@@ -171,8 +171,8 @@ function refuseConnect(rt: ListenerRuntime, req: http.IncomingMessage, socket: D
 }
 
 /**
- * node has detached its parser from an upgrade request's socket: a response written on it (a declined
- * upgrade, or a filter's local reply) closes the connection once sent.
+ * node has detached its parser from an upgrade or CONNECT request's socket: a response written on it (a
+ * declined upgrade, a refused CONNECT, or a filter's local reply) closes the connection once sent.
  */
 function responseOnSocket(req: http.IncomingMessage, socket: Duplex): http.ServerResponse {
   const res = new http.ServerResponse(req);
