@@ -29,10 +29,34 @@ export class HttpStream extends PluginStream {
     return this.call('proxy_on_request_headers', this.ctx.id, headers.length, endOfStream ? 1 : 0, headersAction);
   }
 
-  /** `body` is the whole body held so far; read `requestBody` back after the call. */
+  /**
+   * `body` is the whole body held so far; read `requestBody` back after the call. At the end of a stream
+   * without trailers the plugin may create them (reference §7.4): read `addedTrailers` after the call.
+   */
   onRequestBody(body: Uint8Array, endOfStream: boolean): StreamAction {
     this.ctx.buffers[BufferType.HttpRequestBody] = body;
-    return this.call('proxy_on_request_body', this.ctx.id, body.length, endOfStream ? 1 : 0, bodyAction);
+    const fresh = this.offerTrailers(MapType.HttpRequestTrailers, endOfStream);
+    const a = this.call('proxy_on_request_body', this.ctx.id, body.length, endOfStream ? 1 : 0, bodyAction);
+    this.keepTrailers(MapType.HttpRequestTrailers, fresh);
+    return a;
+  }
+
+  /** Trailers the plugin created in the last body callback (non-empty), else undefined. */
+  addedTrailers: HeaderPairs | undefined = undefined;
+
+  /** At the end of stream with no trailers map yet: an empty, writable one for the callback. */
+  private offerTrailers(type: number, endOfStream: boolean): HeaderPairs | undefined {
+    this.addedTrailers = undefined;
+    if (!endOfStream || this.ctx.maps[type] !== undefined) return undefined;
+    const fresh: HeaderPairs = [];
+    this.ctx.maps[type] = fresh;
+    return fresh;
+  }
+
+  private keepTrailers(type: number, fresh: HeaderPairs | undefined): void {
+    if (fresh === undefined) return;
+    if (fresh.length > 0 && this.ctx.maps[type] === fresh) this.addedTrailers = fresh;
+    else if (this.ctx.maps[type] === fresh) this.ctx.maps[type] = undefined;
   }
 
   onRequestTrailers(trailers: HeaderPairs): StreamAction {
@@ -47,7 +71,10 @@ export class HttpStream extends PluginStream {
 
   onResponseBody(body: Uint8Array, endOfStream: boolean): StreamAction {
     this.ctx.buffers[BufferType.HttpResponseBody] = body;
-    return this.call('proxy_on_response_body', this.ctx.id, body.length, endOfStream ? 1 : 0, bodyAction);
+    const fresh = this.offerTrailers(MapType.HttpResponseTrailers, endOfStream);
+    const a = this.call('proxy_on_response_body', this.ctx.id, body.length, endOfStream ? 1 : 0, bodyAction);
+    this.keepTrailers(MapType.HttpResponseTrailers, fresh);
+    return a;
   }
 
   onResponseTrailers(trailers: HeaderPairs): StreamAction {

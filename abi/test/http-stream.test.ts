@@ -204,3 +204,44 @@ test('ABI 0.1.0 continue_request / continue_response resume request / response',
   plugin.httpStream(host).onRequestHeaders([], false);
   assert.deepEqual(host.continued, [0, 1]);
 });
+
+// on_*_body adds "x-sum: 42" to the trailers map (1 request, 3 response) and keeps the status at 0x70/0x74.
+const TRAILER_ADDER = `
+  (data (i32.const 0x400) "x-sum")
+  (data (i32.const 0x410) "42")
+  (func (export "proxy_on_context_create") (param $c i32) (param $p i32))
+  (func (export "proxy_on_request_body") (param $c i32) (param $n i32) (param $eos i32) (result i32)
+    (i32.store (i32.const 0x70) (call $proxy_add_header_map_value (i32.const 1) (i32.const 0x400) (i32.const 5) (i32.const 0x410) (i32.const 2)))
+    (i32.const 0))
+  (func (export "proxy_on_response_body") (param $c i32) (param $n i32) (param $eos i32) (result i32)
+    (if (i32.load (i32.const 0x78))
+      (then (i32.store (i32.const 0x74) (call $proxy_add_header_map_value (i32.const 3) (i32.const 0x400) (i32.const 5) (i32.const 0x410) (i32.const 2)))))
+    (i32.const 0))`;
+
+test('trailers can be created from the last body callback (reference §7.4), and only from it', async () => {
+  const { plugin } = await loadWat(TRAILER_ADDER);
+  const s = plugin.httpStream(new RecordingStream());
+  s.onRequestBody(Buffer.from('part'), false);
+  assert.equal(u32(plugin, 0x70), 2, 'mid-stream: no trailers map (BadArgument)');
+  assert.equal(s.addedTrailers, undefined);
+  s.onRequestBody(Buffer.from('end'), true);
+  assert.equal(u32(plugin, 0x70), 0);
+  assert.deepEqual(s.addedTrailers, [['x-sum', '42']]);
+
+  // A last body callback that adds nothing leaves no trailers behind.
+  setRet(plugin, 0x78, 0);
+  s.onResponseBody(Buffer.from('x'), true);
+  assert.equal(s.addedTrailers, undefined);
+  assert.equal(s.ctx.maps[3], undefined);
+  setRet(plugin, 0x78, 1);
+  s.onResponseBody(Buffer.from('x'), true);
+  assert.deepEqual(s.addedTrailers, [['x-sum', '42']]);
+
+  // A stream that already has a trailers map keeps it: nothing is created, nothing reported as added.
+  const t = plugin.httpStream(new RecordingStream());
+  const existing: Array<[string, string]> = [['existing', '1']];
+  t.ctx.maps[1] = existing;
+  t.onRequestBody(Buffer.from('end'), true);
+  assert.equal(t.addedTrailers, undefined);
+  assert.equal(t.ctx.maps[1], existing);
+});

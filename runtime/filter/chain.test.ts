@@ -1,6 +1,7 @@
 // Filter chain semantics through real sockets, with small TypeScript filters standing in for plugins.
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Started } from '../http/testing.ts';
@@ -45,6 +46,7 @@ const calls: string[] = [];
 const logged: Array<{ route?: string; cluster?: string; code?: number; requestId: string }> = [];
 let created = 0;
 const bodyEvents: Array<[size: number, eos: boolean]> = [];
+const trailerSeen: string[] = [];
 
 const filters: Record<string, (c: HttpStreamControl) => HttpFilter> = {
   // Adds a request header and a response header; records call order.
@@ -153,6 +155,21 @@ const filters: Record<string, (c: HttpStreamControl) => HttpFilter> = {
       return FilterStatus.Continue;
     },
   }),
+  // Ends the response with a trailer computed from the body (like a checksum plugin would).
+  trailerAdder: (c) => ({
+    onResponseBody(body, eos) {
+      if (eos) c.addResponseTrailers([['x-body-bytes', String(body.bytes.length)]]);
+      return FilterStatus.Continue;
+    },
+  }),
+  // Sees the trailers the filter after it (in response order: before it) added.
+  trailerWatcher: () => ({
+    onResponseTrailers(t) {
+      trailerSeen.push(...t.map(([k, v]) => `${k}=${v}`));
+      t.push(['x-watched', 'yes']);
+      return FilterStatus.Continue;
+    },
+  }),
   // Records the response body events it sees (size and end of stream).
   bodyWatcher: () => ({
     onResponseBody(body, eos) {
@@ -219,6 +236,7 @@ describe('HTTP filter chain', () => {
             route('reset', 'a', { match: { pathPrefix: '/reset' }, plugins: ['resetter'] }),
             route('steer', 'a', { match: { pathPrefix: '/steer' }, plugins: ['steerer'] }),
             route('body-watch', 'a', { match: { pathPrefix: '/body-watch' }, plugins: ['bodyWatcher'] }),
+            route('trailers', 'a', { match: { pathPrefix: '/trailers' }, plugins: ['trailerWatcher', 'trailerAdder'] }),
             route('broken', 'a', { match: { pathPrefix: '/broken' }, plugins: ['thrower'] }),
             route('missing', 'a', { match: { pathPrefix: '/missing' }, plugins: ['no-such-plugin'] }),
             route('plain', 'a'),
@@ -326,6 +344,32 @@ describe('HTTP filter chain', () => {
     const r = await request(`${p.url()}/body-watch`);
     assert.equal(r.status, 200);
     assert.deepEqual(bodyEvents, [[Buffer.byteLength(r.body), true]]);
+  });
+
+  it('a filter can end a response with trailers from its last body callback; filters after it see them', async () => {
+    trailerSeen.length = 0;
+    const session = http2.connect(p.url());
+    try {
+      const got = await new Promise<{ status: number; body: string; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+        const stream = session.request({ ':path': '/trailers/x' });
+        let status = 0;
+        let body = '';
+        stream.on('response', (h) => (status = Number(h[':status'])));
+        stream.setEncoding('utf8');
+        stream.on('data', (d: string) => (body += d));
+        let trailers: http2.IncomingHttpHeaders = {};
+        stream.on('trailers', (t) => (trailers = t));
+        stream.on('end', () => resolve({ status, body, trailers }));
+        stream.on('error', reject);
+        stream.end();
+      });
+      assert.equal(got.status, 200);
+      assert.equal(got.trailers['x-body-bytes'], String(Buffer.byteLength(got.body)));
+      assert.equal(got.trailers['x-watched'], 'yes');
+      assert.deepEqual(trailerSeen, [`x-body-bytes=${Buffer.byteLength(got.body)}`]);
+    } finally {
+      session.close();
+    }
   });
 
   it('answers 500 with remora-proxy-error when a filter throws, and 503 when a plugin cannot be created', async () => {

@@ -26,6 +26,8 @@ interface Position {
   held: ChainEvent[];
   /** Body chunks kept by StopAndBuffer. */
   buffer: Buffer[] | undefined;
+  /** Trailers this filter added to the parked end-of-stream body: they go on, from the next filter, after it. */
+  followUp: ChainEvent | undefined;
 }
 
 class Direction {
@@ -50,7 +52,7 @@ class Direction {
   /** The state at `pos`, created on first use. */
   state(pos: number): Position {
     const positions = (this.positions ??= new Array<Position | undefined>(this.size).fill(undefined));
-    return (positions[pos] ??= { stopped: false, parked: undefined, held: [], buffer: undefined });
+    return (positions[pos] ??= { stopped: false, parked: undefined, held: [], buffer: undefined, followUp: undefined });
   }
 
   clear(): void {
@@ -70,6 +72,13 @@ export class FilterChain {
   private deferred: Array<() => void> | undefined = undefined;
   /** A filter callback is running: control calls wait in `deferred`. */
   private inCallback = false;
+  /**
+   * The filter whose end-of-stream body callback is running (it may add trailers): its index, -1 for none,
+   * its direction, and what it added.
+   */
+  private bodyEndIndex = -1;
+  private bodyEndRequest = false;
+  private addedTrailers: HeaderMap | undefined = undefined;
   private localReplies = 0;
   /** The upstream response head entered the response filters (Envoy: encoding started). */
   private upstreamResponseStarted = false;
@@ -172,8 +181,13 @@ export class FilterChain {
       // Control calls made by this callback collect in `this.deferred` (allocated only if there are any).
       const savedDeferred = this.deferred;
       const savedInCallback = this.inCallback;
+      const savedBodyEndIndex = this.bodyEndIndex;
+      const savedBodyEndRequest = this.bodyEndRequest;
       this.deferred = undefined;
       this.inCallback = true;
+      this.bodyEndIndex = ev.kind === Kind.body && ev.eos ? (dir.request ? pos : n - 1 - pos) : -1;
+      this.bodyEndRequest = dir.request;
+      this.addedTrailers = undefined;
       let status: FilterStatus;
       try {
         status = this.call(filter, dir, ev);
@@ -187,6 +201,27 @@ export class FilterChain {
       const mine: Array<() => void> | undefined = this.deferred;
       this.deferred = savedDeferred;
       this.inCallback = savedInCallback;
+      this.bodyEndIndex = savedBodyEndIndex;
+      this.bodyEndRequest = savedBodyEndRequest;
+      const added = this.addedTrailers;
+      this.addedTrailers = undefined;
+      if (added !== undefined) {
+        if (status === FilterStatus.StopAndBuffer) status = FilterStatus.Stop; // nothing to buffer: the body ended
+        // The body now ends with trailers: it goes on without end of stream, and the trailers follow it from
+        // the next filter on (after this filter resumes, if it stopped).
+        const body: ChainEvent = { kind: Kind.body, map: undefined, body: ev.body, eos: false };
+        const trailers: ChainEvent = { kind: Kind.trailers, map: added, body: undefined, eos: true };
+        if (status === FilterStatus.Continue) {
+          if (mine !== undefined) for (const action of mine) action();
+          if (dir.generation !== gen || dir.closed || this.finished) return;
+          this.process(dir, body, pos + 1);
+          if (dir.generation !== gen || dir.closed || this.finished) return;
+          this.process(dir, trailers, pos + 1);
+          return;
+        }
+        ev = body;
+        dir.state(pos).followUp = trailers;
+      }
       let stop = false;
       if (status === FilterStatus.StopAndBuffer && ev.kind === Kind.body && !ev.eos) {
         dir.state(pos).buffer = [(ev.body as BodyBuffer).bytes];
@@ -267,6 +302,10 @@ export class FilterChain {
     if (dir.generation !== gen) return;
     if (parked !== undefined) this.process(dir, parked, pos + 1);
     if (dir.generation !== gen) return;
+    const followUp = at.followUp;
+    at.followUp = undefined;
+    if (followUp !== undefined && !dir.closed && !this.finished) this.process(dir, followUp, pos + 1);
+    if (dir.generation !== gen) return;
     // Deliver what waited behind the parked event to this filter, in order. (`at` stays this position's
     // state while the generation is unchanged.)
     while (at.held.length > 0 && !at.stopped && dir.generation === gen) {
@@ -280,6 +319,13 @@ export class FilterChain {
         this.process(dir, held[i], pos);
       }
     }
+  }
+
+  /** A filter's trailers for the end-of-stream body it is handling now (see HttpStreamControl); else ignored. */
+  addTrailers(index: number, request: boolean, trailers: HeaderMap): void {
+    if (this.bodyEndIndex !== index || this.bodyEndRequest !== request) return;
+    this.addedTrailers = trailers;
+    if (!request) this.responseTrailerMap = trailers;
   }
 
   /** Runs `action` now, or after the current callback returns when called from inside one. */
@@ -395,6 +441,14 @@ class FilterControl implements HttpStreamControl {
 
   resetStream(reason?: string): void {
     this.chain.control(() => this.chain.reset(reason ?? 'filter reset'));
+  }
+
+  addRequestTrailers(trailers: HeaderMap): void {
+    this.chain.addTrailers(this.index, true, trailers);
+  }
+
+  addResponseTrailers(trailers: HeaderMap): void {
+    this.chain.addTrailers(this.index, false, trailers);
   }
 }
 

@@ -94,6 +94,14 @@ export interface HttpStreamControl {
   sendLocalReply(status: number, headers: HeaderMap, body: Buffer | string, details?: string): void;
   /** Abort the stream: HTTP/1 closes the connection, HTTP/2 sends RST_STREAM. */
   resetStream(reason?: string): void;
+  /**
+   * Only from this filter's body callback at the end of a request / response that has no trailers: end it
+   * with these trailers instead (Envoy's addDecodedTrailers / addEncodedTrailers). The body goes on without
+   * end of stream and the filters after this one see the trailers in their trailers callback. Ignored
+   * anywhere else. (An HTTP/1 peer only receives trailers on a chunked message.)
+   */
+  addRequestTrailers(trailers: HeaderMap): void;
+  addResponseTrailers(trailers: HeaderMap): void;
 }
 
 /**

@@ -5,12 +5,13 @@ import { startHttp1Upstream, startTcpEchoUpstream, type HttpUpstream } from '../
 import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { echoClient, startGrpcUpstream, type GrpcUpstream } from '../../test/support/grpc.ts';
-import { admin, eventually, httpRequest, json } from '../../test/support/clients.ts';
+import { admin, eventually, h2Request, httpRequest, json } from '../../test/support/clients.ts';
+import * as http2 from 'node:http2';
 import { proxyConfig } from '../../test/support/config.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GLUE_PLUGIN, TCP_PLUGIN, wasmFile } from './test/plugins.ts';
+import { GLUE_PLUGIN, TCP_PLUGIN, TRAILER_PLUGIN, wasmFile } from './test/plugins.ts';
 
 describe('proxy-wasm plugins in a real Remora process', { concurrency: 1 }, () => {
   let app: HttpUpstream;
@@ -263,5 +264,28 @@ describe('proxy-wasm network plugins on opaque TCP', async () => {
     });
     assert.equal(got, 'W:hello\n!');
     assert.equal(echo.received[0]!.toString(), 'W:hello\n');
+  });
+});
+
+describe('trailers a plugin creates at the end of the response', async () => {
+  it('reach an HTTP/2 client after the body', async (t) => {
+    const web = await startHttp1Upstream({ name: 'web' });
+    t.after(() => web.close());
+    const wasm = await wasmFile(TRAILER_PLUGIN, 'trailers');
+    const remora = await startRemora(t, proxyConfig({
+      routes: [{ name: 'web', match: { pathPrefix: '/' }, cluster: 'web', plugins: ['trailers'] }],
+      clusters: [{ name: 'web', endpoints: [web.endpoint] }],
+      extra: { plugins: [{ name: 'trailers', url: wasm }] },
+    }));
+    const session = http2.connect(`http://127.0.0.1:${remora.ports.main}`);
+    t.after(() => session.close());
+    const reply = await h2Request(session, { path: '/with-trailers' });
+    assert.equal(reply.status, 200);
+    assert.equal(json<{ url: string }>(reply).url, '/with-trailers');
+    assert.equal(reply.trailers['x-wasm-trailer'], 'done');
+    // An HTTP/1 client of a content-length response cannot receive trailers: the response is unharmed.
+    const h1 = await httpRequest(remora.ports.main!, { path: '/h1' });
+    assert.equal(h1.status, 200);
+    assert.equal(json<{ url: string }>(h1).url, '/h1');
   });
 });

@@ -134,6 +134,7 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     this.requestBody = body;
     const a = this.stream.onRequestBody(body.bytes, endOfStream);
     takePluginEdit(body, this.stream.requestBody);
+    if (this.stream.addedTrailers !== undefined) this.control.addRequestTrailers(this.stream.addedTrailers);
     return this.toFilterStatus(a);
   }
 
@@ -159,6 +160,7 @@ export class WasmHttpFilter implements HttpFilter, StreamHost {
     this.responseBody = body;
     const a = this.stream.onResponseBody(body.bytes, endOfStream);
     takePluginEdit(body, this.stream.responseBody);
+    if (this.stream.addedTrailers !== undefined) this.control.addResponseTrailers(this.stream.addedTrailers);
     return this.toFilterStatus(a);
   }
 

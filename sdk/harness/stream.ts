@@ -213,6 +213,8 @@ export class HarnessStream implements StreamHost {
   sendRequestBody(held: Uint8Array, endOfStream: boolean): ActionName {
     const a = this.record('requestBody', this.http.onRequestBody(held, endOfStream));
     this.reqBody = this.http.requestBody ?? held;
+    // Trailers the plugin created at the end of the body end the message (as Envoy's addDecodedTrailers).
+    if (this.http.addedTrailers !== undefined) this.reqTrailers = this.http.addedTrailers;
     return a;
   }
 
@@ -227,6 +229,7 @@ export class HarnessStream implements StreamHost {
   sendResponseBody(held: Uint8Array, endOfStream: boolean): ActionName {
     const a = this.record('responseBody', this.http.onResponseBody(held, endOfStream));
     this.respBody = this.http.responseBody ?? held;
+    if (this.http.addedTrailers !== undefined) this.respTrailers = this.http.addedTrailers;
     return a;
   }
 

@@ -196,6 +196,18 @@ describe('SDK through the harness', () => {
     assert.equal(s.response.trailers.get('x-trailer-seen'), '1');
   });
 
+  it('creates trailers from the last body callback when the message had none', async () => {
+    const h = await load();
+    const s = await h.request({
+      request: { headers: { ':path': '/add-trailers', ':method': 'POST' }, body: ['ab', 'cd'] },
+      response: { body: ['hello', ' world'] },
+    });
+    // Not buffered, so each body callback sees its chunk: the last ones are 'cd' and ' world'.
+    assert.equal(s.upstreamRequest!.trailers.get('x-request-size'), '2');
+    assert.equal(s.response.trailers.get('x-body-size'), '6');
+    assert.equal(s.response.body.toString(), 'hello world');
+  });
+
   it('increments shared data with CAS, visible to the test and to another VM of the same vmId', async () => {
     const h = await load();
     h.setShared('counter', '41');

@@ -122,6 +122,16 @@ export async function wasmFile(body: string, name = 'plugin'): Promise<string> {
   return path;
 }
 
+/** Adds the response trailer `x-wasm-trailer: done` in on_response_body at the end of stream. */
+export const TRAILER_PLUGIN = `
+  (data (i32.const 0x400) "x-wasm-trailer")
+  (data (i32.const 0x410) "done")
+  (func (export "proxy_on_context_create") (param $c i32) (param $p i32))
+  (func (export "proxy_on_response_body") (param $c i32) (param $n i32) (param $eos i32) (result i32)
+    (if (local.get $eos)
+      (then (drop (call $proxy_add_header_map_value (i32.const 3) (i32.const 0x400) (i32.const 14) (i32.const 0x410) (i32.const 4)))))
+    (i32.const 0))`;
+
 /** Network filter: prefixes client bytes with "W:" and suffixes backend bytes with "!". */
 export const TCP_PLUGIN = `
   (data (i32.const 0x400) "W:")

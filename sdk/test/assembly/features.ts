@@ -301,6 +301,7 @@ class Features extends HttpContext {
   }
 
   onRequestBody(bodySize: u32, endOfStream: bool): Action {
+    if (this.path == "/add-trailers" && endOfStream) request.trailers.add("x-request-size", bodySize.toString());
     if (this.path == "/json") {
       if (!endOfStream) return Action.Pause;
       const parsed = Json.parse(request.body.text());
@@ -332,6 +333,8 @@ class Features extends HttpContext {
   }
 
   onResponseBody(bodySize: u32, endOfStream: bool): Action {
+    // Trailers created at the end of a response that had none (Envoy allows it in the last body callback).
+    if (this.path == "/add-trailers" && endOfStream) response.trailers.add("x-body-size", bodySize.toString());
     if (this.path == "/body" && endOfStream) {
       response.body.append(String.UTF8.encode(" [seen]"));
       response.body.prepend(String.UTF8.encode("[plugin] "));
