@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadWat, outBytes, poke, RecordingStream, runOn, u32 } from './harness.ts';
 import { parsePairs, serializePairs } from '../memory/pairs.ts';
+import { validHeader } from '../hostcalls/header-maps.ts';
 import type { HeaderPairs } from '../types.ts';
 
 // Strings at fixed addresses: 0x400 "x-a", 0x410 "missing", 0x420 "new-value", 0x430 "X-New".
@@ -182,4 +183,12 @@ test('names and values no HTTP codec can send are refused with BAD_ARGUMENT and 
   assert.equal(u32(plugin, 0x80), 2);
   assert.deepEqual(s.ctx.maps[0], request());
   assert.equal(plugin.usable(), true);
+});
+
+test('header validation: RFC 9110 tokens (lower case, optional leading colon) and values without control characters', () => {
+  const vm = { logFor() {} } as unknown as Parameters<typeof validHeader>[0];
+  for (const name of ['x-a', ':path', "a!#$%&'*+-.^_`|~9z"]) assert.equal(validHeader(vm, name, 'v'), true, name);
+  for (const name of ['', ':', 'a b', 'A', 'é', 'x:y', 'a\u0100']) assert.equal(validHeader(vm, name, 'v'), false, JSON.stringify(name));
+  for (const value of ['', 'tab\tok', 'latin1 \x80\xff', 'quotes "x" and ;=,']) assert.equal(validHeader(vm, 'x', value), true, JSON.stringify(value));
+  for (const value of ['nul\0', 'cr\r', 'lf\n', 'del\x7f', 'wide\u0100']) assert.equal(validHeader(vm, 'x', value), false, JSON.stringify(value));
 });
