@@ -20,7 +20,7 @@ import type { Endpoint, UpstreamHandler, UpstreamRequest } from '../upstream/typ
 import { lowerHeaderName } from '../upstream/header-names.ts';
 import { UpstreamErrorCode, upstreamError } from '../upstream/types.ts';
 import type { RequestHead } from './headers.ts';
-import { buildRequestHead, flatToRequestMap, mapToObject, objectToMap, requestMapToHead } from './headers.ts';
+import { buildRequestHead, flatToRequestMap, mapToObject, objectToMap, requestMapToHead, requestMapUnchanged } from './headers.ts';
 import { openTunnel, type UpgradeSocket } from './upgrade.ts';
 
 export type DownstreamRequest = IncomingMessage | http2.Http2ServerRequest;
@@ -474,10 +474,13 @@ export class HttpExchange implements UpstreamHandler {
   /** Filter sink: request headers passed every filter. Re-match the route (filters may have steered). */
   sinkRequestHeaders(map: HeaderMap, endOfStream: boolean): void {
     const head = this.head;
-    requestMapToHead(map, head);
-    const route = this.snapshot.router.match(head.method, head.path, head.authority, head.headers);
-    this.route = route;
-    this.labels.route = route?.name ?? '';
+    let route = this.route;
+    if (!requestMapUnchanged(map, head, this.scheme)) {
+      requestMapToHead(map, head);
+      route = this.snapshot.router.match(head.method, head.path, head.authority, head.headers);
+      this.route = route;
+      this.labels.route = route?.name ?? '';
+    }
     if (route === undefined) {
       this.errorReply(404, ProxyError.noRoute);
       return;

@@ -218,6 +218,26 @@ export function flatToRequestMap(head: RequestHead, scheme: string): HeaderMap {
   return map;
 }
 
+/**
+ * True when `map` is still exactly what flatToRequestMap made of `head` (the filters changed no request
+ * header): then the head needs no rebuilding and the route no second match. Plugins change maps through
+ * the hostcalls, which replace, add or drop pairs, so comparing names and values in order sees every edit.
+ */
+export function requestMapUnchanged(map: HeaderMap, head: RequestHead, scheme: string): boolean {
+  if (map.length < 4) return false;
+  const [m, p, a, s] = map as [HeaderMap[number], HeaderMap[number], HeaderMap[number], HeaderMap[number]];
+  if (m[0] !== ':method' || m[1] !== head.method || p[0] !== ':path' || p[1] !== head.path) return false;
+  if (a[0] !== ':authority' || a[1] !== head.authority || s[0] !== ':scheme' || s[1] !== scheme) return false;
+  const h = head.headers;
+  let at = 4;
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i] === 'host') continue;
+    const pair = map[at++];
+    if (pair === undefined || pair[0] !== h[i] || pair[1] !== h[i + 1]) return false;
+  }
+  return at === map.length;
+}
+
 /** Reads the request pseudo-headers back out of a HeaderMap and rebuilds the flat upstream list. */
 export function requestMapToHead(map: HeaderMap, head: RequestHead): void {
   const flat: string[] = [];
