@@ -135,29 +135,42 @@ test('external check through a cluster: allowed with copied headers, denied with
   assert.equal(denied.headers['www-authenticate'], 'Custom realm="authz"');
 });
 
-test('WebSocket upgrades pass the plugin: refused without a token, tunnelled with one (claims forwarded)', async () => {
-  const refused = await new Promise<{ status: number; auth: string | undefined }>((resolve, reject) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port()}/ws/chat`);
+/** Opens a WebSocket through Remora and returns the echo of one message; rejects if the upgrade is refused. */
+async function wsEcho(path: string, headers: Record<string, string>, message: string): Promise<string> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port()}${path}`, { headers });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused with ${res.statusCode}`)));
+  });
+  const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
+  ws.send(message);
+  try {
+    return await reply;
+  } finally {
+    ws.close();
+  }
+}
+
+/** Status and www-authenticate of an upgrade Remora refuses; rejects if the upgrade goes through. */
+function wsRefused(path: string, headers: Record<string, string> = {}): Promise<{ status: number; auth: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port()}${path}`, { headers });
     ws.on('unexpected-response', (_req, res) => {
       resolve({ status: res.statusCode ?? 0, auth: res.headers['www-authenticate'] as string | undefined });
       res.resume();
       ws.terminate();
     });
-    ws.on('open', () => reject(new Error('upgrade without a token was let through')));
+    ws.on('open', () => reject(new Error(`upgrade to ${path} was let through`)));
     ws.on('error', () => {});
   });
-  assert.deepEqual(refused, { status: 401, auth: 'Bearer realm="api"' });
-  assert.equal(wsUpstream.upgrades.length, 0, 'the upstream never saw the refused upgrade');
+}
 
-  const ws = new WebSocket(`ws://127.0.0.1:${port()}/ws/chat`, { headers: { ...bearer(mintHs256(secret, claims())), 'x-role': 'spoofed' } });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
-  ws.send('hello');
-  assert.equal(await reply, 'echo:hello');
-  ws.close();
+test('WebSocket upgrades pass the plugin: refused without a token, tunnelled with one (claims forwarded)', async () => {
+  assert.deepEqual(await wsRefused('/ws/chat'), { status: 401, auth: 'Bearer realm="api"' });
+  assert.equal(wsUpstream.upgrades.length, 0, 'the upstream never saw the refused upgrade');
+  const token = mintHs256(secret, claims());
+  assert.equal(await wsEcho('/ws/chat', { ...bearer(token), 'x-role': 'spoofed' }, 'hello'), 'echo:hello');
   const seen = wsUpstream.upgrades.at(-1)!;
   assert.equal(seen.url, '/ws/chat');
   assert.equal(seen.headers['x-role'], 'admin', 'the plugin rewrote the upgrade request');
@@ -165,26 +178,9 @@ test('WebSocket upgrades pass the plugin: refused without a token, tunnelled wit
 });
 
 test('a WebSocket upgrade waits for the external check (the stream pauses), then opens', async () => {
-  const ws = new WebSocket(`ws://127.0.0.1:${port()}/ws-ext/feed`, { headers: { authorization: 'Bearer letmein' } });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const reply = new Promise<string>((resolve) => ws.once('message', (d) => resolve(d.toString())));
-  ws.send('ping');
-  assert.equal(await reply, 'echo:ping');
-  ws.close();
+  assert.equal(await wsEcho('/ws-ext/feed', { authorization: 'Bearer letmein' }, 'ping'), 'echo:ping');
   assert.equal(wsUpstream.upgrades.at(-1)!.headers['x-user-id'], 'u-9');
-  const denied = await new Promise<number>((resolve) => {
-    const bad = new WebSocket(`ws://127.0.0.1:${port()}/ws-ext/feed`, { headers: { authorization: 'Bearer nope' } });
-    bad.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      bad.terminate();
-    });
-    bad.on('error', () => {});
-  });
-  assert.equal(denied, 403);
+  assert.equal((await wsRefused('/ws-ext/feed', { authorization: 'Bearer nope' })).status, 403);
 });
 
 test('gRPC calls: no token gives UNAUTHENTICATED, a valid token goes through', async () => {
