@@ -71,6 +71,8 @@ export class StreamContext {
   readonly buffers: Array<Uint8Array | undefined> = [undefined, undefined, undefined, undefined];
   /** Maps are read-only (on_log). */
   readOnly = false;
+  /** MapType of the trailers the running end-of-stream body callback may create, -1 for none. */
+  trailersOffer = -1;
   /** proxy_send_local_response was called during the current callback. */
   localReplySent = false;
   /** Values written by proxy_set_property (Envoy filter state `wasm.<path>`). */

@@ -35,28 +35,30 @@ export class HttpStream extends PluginStream {
    */
   onRequestBody(body: Uint8Array, endOfStream: boolean): StreamAction {
     this.ctx.buffers[BufferType.HttpRequestBody] = body;
-    const fresh = this.offerTrailers(MapType.HttpRequestTrailers, endOfStream);
+    const offered = this.offerTrailers(MapType.HttpRequestTrailers, endOfStream);
     const a = this.call('proxy_on_request_body', this.ctx.id, body.length, endOfStream ? 1 : 0, bodyAction);
-    this.keepTrailers(MapType.HttpRequestTrailers, fresh);
+    this.keepTrailers(MapType.HttpRequestTrailers, offered);
     return a;
   }
 
   /** Trailers the plugin created in the last body callback (non-empty), else undefined. */
   addedTrailers: HeaderPairs | undefined = undefined;
 
-  /** At the end of stream with no trailers map yet: an empty, writable one for the callback. */
-  private offerTrailers(type: number, endOfStream: boolean): HeaderPairs | undefined {
+  /** At the end of stream with no trailers map yet, the callback may create one (by writing to it). */
+  private offerTrailers(type: number, endOfStream: boolean): boolean {
     this.addedTrailers = undefined;
-    if (!endOfStream || this.ctx.maps[type] !== undefined) return undefined;
-    const fresh: HeaderPairs = [];
-    this.ctx.maps[type] = fresh;
-    return fresh;
+    if (!endOfStream || this.ctx.maps[type] !== undefined) return false;
+    this.ctx.trailersOffer = type;
+    return true;
   }
 
-  private keepTrailers(type: number, fresh: HeaderPairs | undefined): void {
-    if (fresh === undefined) return;
-    if (fresh.length > 0 && this.ctx.maps[type] === fresh) this.addedTrailers = fresh;
-    else if (this.ctx.maps[type] === fresh) this.ctx.maps[type] = undefined;
+  private keepTrailers(type: number, offered: boolean): void {
+    if (!offered) return;
+    this.ctx.trailersOffer = -1;
+    const created = this.ctx.maps[type];
+    if (created === undefined) return;
+    if (created.length > 0) this.addedTrailers = created;
+    else this.ctx.maps[type] = undefined; // written to, then emptied: no trailers after all
   }
 
   onRequestTrailers(trailers: HeaderPairs): StreamAction {
@@ -71,9 +73,9 @@ export class HttpStream extends PluginStream {
 
   onResponseBody(body: Uint8Array, endOfStream: boolean): StreamAction {
     this.ctx.buffers[BufferType.HttpResponseBody] = body;
-    const fresh = this.offerTrailers(MapType.HttpResponseTrailers, endOfStream);
+    const offered = this.offerTrailers(MapType.HttpResponseTrailers, endOfStream);
     const a = this.call('proxy_on_response_body', this.ctx.id, body.length, endOfStream ? 1 : 0, bodyAction);
-    this.keepTrailers(MapType.HttpResponseTrailers, fresh);
+    this.keepTrailers(MapType.HttpResponseTrailers, offered);
     return a;
   }
 

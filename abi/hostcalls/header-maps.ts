@@ -33,7 +33,11 @@ function writableMap(vm: WasmVm, type: number): HeaderPairs | number {
   if (type > 7) return WasmResult.BadArgument;
   const eff = vm.effective;
   if (type > 3 || eff?.kind !== 'stream' || eff.readOnly) return WasmResult.BadArgument;
-  return eff.maps[type] ?? WasmResult.BadArgument;
+  const map = eff.maps[type];
+  if (map !== undefined) return map;
+  // Trailers a last body callback may create (reference §7.4): the map exists from its first write.
+  if (eff.trailersOffer === type) return (eff.maps[type] = []);
+  return WasmResult.BadArgument;
 }
 
 /** tchar of RFC 9110 §5.6.2 in lower case (names are lower-cased before the check): 1 = allowed. */
