@@ -12,7 +12,7 @@ import type { ConnectionFacts, ListenerRuntime } from '../listener/context.ts';
 import { connectionFacts, factsOf, kConnectionFacts } from '../listener/context.ts';
 import type { DownstreamRequest, DownstreamResponse } from './exchange.ts';
 import { HttpExchange } from './exchange.ts';
-import { tunnelUpgrade, upgradeNeedsFilters } from './upgrade.ts';
+import { routeUpgrade, tunnelUpgrade } from './upgrade.ts';
 
 export interface HttpServers {
   readonly h1: http.Server;
@@ -150,10 +150,13 @@ function isH2cUpgrade(req: http.IncomingMessage): boolean {
 function startUpgrade(rt: ListenerRuntime, req: http.IncomingMessage, socket: Duplex, first: Buffer, scheme: string): void {
   if (scheme === 'http' && isH2cUpgrade(req)) {
     new HttpExchange(rt, req, responseOnSocket(req, socket), false, 'http').start();
-  } else if (upgradeNeedsFilters(rt, req, scheme)) {
+    return;
+  }
+  const { head, route } = routeUpgrade(rt, req, scheme);
+  if (route !== undefined && route.plugins.length > 0 && rt.filters !== undefined) {
     new HttpExchange(rt, req, responseOnSocket(req, socket), false, scheme, { socket, first }).start();
   } else {
-    tunnelUpgrade(rt, req, socket, first, scheme);
+    tunnelUpgrade(rt, head, route, socket, first);
   }
 }
 

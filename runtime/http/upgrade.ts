@@ -23,20 +23,16 @@ export interface UpgradeSocket {
 /** Told once how the upgrade ended: the upstream's status (or Remora's refusal) and the proxy error, if any. */
 export type TunnelEnd = (status: number, proxyError?: string) => void;
 
-/** True when the route runs plugins, so the upgrade must pass the filter chain first. */
-export function upgradeNeedsFilters(rt: ListenerRuntime, req: IncomingMessage, scheme: string): boolean {
-  if (rt.filters === undefined) return false;
+/** An upgrade request's head as Remora forwards it (Upgrade/Connection kept) and the route it matches. */
+export function routeUpgrade(rt: ListenerRuntime, req: IncomingMessage, scheme: string): { head: RequestHead; route: Route | undefined } {
   const head = buildRequestHead(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, req.socket.remoteAddress ?? '', scheme, false, true);
-  const route: Route | undefined = rt.snapshot.router.match(head.method, head.path, head.authority, head.headers);
-  return route !== undefined && route.plugins.length > 0;
+  return { head, route: rt.snapshot.router.match(head.method, head.path, head.authority, head.headers) };
 }
 
-/** Upgrade on a route without plugins: route, count and tunnel. */
-export function tunnelUpgrade(rt: ListenerRuntime, req: IncomingMessage, socket: Duplex, first: Buffer, scheme: string): void {
+/** Upgrade on a route without plugins (`head` and `route` from routeUpgrade): count and tunnel. */
+export function tunnelUpgrade(rt: ListenerRuntime, head: RequestHead, route: Route | undefined, socket: Duplex, first: Buffer): void {
   const snap = rt.snapshot;
   const start = performance.now();
-  const head = buildRequestHead(req.method ?? 'GET', req.url ?? '/', req.rawHeaders, req.socket.remoteAddress ?? '', scheme, false, true);
-  const route = snap.router.match(head.method, head.path, head.authority, head.headers);
   const labels: RequestLabels = { listener: rt.name, route: route?.name ?? '', cluster: '' };
   rt.metrics.requestStart(labels);
   let ended = false;
