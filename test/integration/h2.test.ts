@@ -12,7 +12,7 @@ import { cleanupList, startRemora } from '../support/remora.ts';
 import { eventually, h2Request, httpRequest, json } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
 import { echoClient, FAIL_BINARY_TRAILER, FAIL_MESSAGE, FAIL_TRAILER, startGrpcUpstream, type EchoClient, type EchoReply as GrpcReply, type GrpcUpstream } from '../support/grpc.ts';
-import { patternBytes, sha256, startH2cUpstream, startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
+import { dripUntilClosed, patternBytes, sha256, startH2cUpstream, startHttp1Upstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -315,17 +315,7 @@ describe('h2c and gRPC through Remora', () => {
 
   for (const protocol of ['http1', 'http2'] as const) {
     test(`an h2 client cancelling mid-response stops the upstream response (${protocol} cluster)`, TIMEOUT, async (t) => {
-      const upstream = protocol === 'http2' ? h2 : h1;
-      const ended: string[] = [];
-      let timer: NodeJS.Timeout | undefined;
-      upstream.handle('/drip', (req, res) => {
-        req.resume();
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        // Drips forever until the response is closed from the other side.
-        timer = setInterval(() => res.write('drop;'), 20);
-        res.on('close', () => { clearInterval(timer); ended.push(req.url ?? ''); });
-      });
-      t.after(() => clearInterval(timer));
+      const ended = dripUntilClosed(protocol === 'http2' ? h2 : h1, '/drip', t);
       const session = connect(t);
       const stream = session.request({ ':path': '/drip', ...to(protocol) });
       stream.on('error', () => {});

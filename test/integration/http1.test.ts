@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { cleanupList, startRemora, type CleanupScope } from '../support/remora.ts';
 import { eventually, firstStatus, gate, httpRequest, json, rawExchange } from '../support/clients.ts';
 import { proxyConfig, singleClusterConfig } from '../support/config.ts';
-import { patternBytes, sha256, startHttp1Upstream, startRawUpstream, startWebSocketUpstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
+import { dripUntilClosed, patternBytes, sha256, startHttp1Upstream, startRawUpstream, startWebSocketUpstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -251,16 +251,7 @@ describe('http1 proxying', () => {
   });
 
   test('a client disconnecting mid-response stops the upstream response', TIMEOUT, async (t) => {
-    const ended: string[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    upstream.handle('/drip', (req, res) => {
-      req.resume();
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      // Drips forever until the response is closed from the other side.
-      timer = setInterval(() => res.write('drop;'), 20);
-      res.on('close', () => { clearInterval(timer); ended.push(req.url ?? ''); });
-    });
-    t.after(() => clearInterval(timer));
+    const ended = dripUntilClosed(upstream, '/drip', t);
     await new Promise<void>((resolve, reject) => {
       const req = http.get({ host: '127.0.0.1', port, path: '/drip', agent: false }, (res) => {
         res.once('data', () => { req.destroy(); resolve(); });

@@ -48,6 +48,23 @@ export interface HttpUpstream {
   close(): Promise<void>;
 }
 
+/**
+ * Serves `path` with a body that drips forever, so only the other side closing ends it. Returns the
+ * URLs whose responses were closed (a proxy passing a client's disconnect or cancel on).
+ */
+export function dripUntilClosed(upstream: HttpUpstream, path: string, t: { after(fn: () => void): void }): string[] {
+  const ended: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  upstream.handle(path, (req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    timer = setInterval(() => res.write('drop;'), 20);
+    res.on('close', () => { clearInterval(timer); ended.push(req.url ?? ''); });
+  });
+  t.after(() => clearInterval(timer));
+  return ended;
+}
+
 /** Deterministic pseudo-random bytes (xorshift32), so both ends can hash without storing a copy. */
 export function patternBytes(length: number, seed = 1): Buffer {
   const out = Buffer.allocUnsafe(length);
