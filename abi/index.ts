@@ -12,3 +12,4 @@ export { TcpStream } from './context/tcp-stream.ts';
 export { metricStore, MetricStore, HISTOGRAM_BUCKETS, type MetricCell } from './shared/metric-store.ts';
 export { sharedData } from './shared/shared-data.ts';
 export { sharedQueues } from './shared/shared-queue.ts';
+export { standardForeignFunction } from './foreign/index.ts';

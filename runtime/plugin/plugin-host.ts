@@ -1,8 +1,7 @@
 // The PluginHost (abi/host.ts) Remora gives each plugin: pino logging with the plugin's name,
-// callouts to configured clusters, Envoy's compress/uncompress foreign functions.
+// callouts to configured clusters, the standard foreign functions (abi/foreign).
 
-import { deflateSync, inflateSync } from 'node:zlib';
-import type { PluginHost } from '../../abi/index.ts';
+import { standardForeignFunction, type PluginHost } from '../../abi/index.ts';
 import type { Logger } from '../log/logger.ts';
 import type { CalloutEndpoints } from './cluster-endpoints.ts';
 import { startHttpCallout } from './http-callout.ts';
@@ -24,14 +23,6 @@ export function pluginHost(name: string, log: Logger, endpoints: CalloutEndpoint
     httpCall: (req, done) => startHttpCallout(endpoints, req, done),
     grpcCall: (req, events) => startGrpc(endpoints, req, events, false),
     grpcStream: (req, events) => startGrpc(endpoints, req, events, true) as ReturnType<NonNullable<PluginHost['grpcStream']>>,
-    foreignFunction(fn, args) {
-      try {
-        if (fn === 'compress') return deflateSync(args);
-        if (fn === 'uncompress') return inflateSync(args);
-      } catch {
-        return new Uint8Array(0);
-      }
-      return undefined;
-    },
+    foreignFunction: standardForeignFunction,
   };
 }

@@ -107,3 +107,7 @@ export declare function proxy_grpc_call(
   upstreamPtr: usize, upstreamSize: usize, servicePtr: usize, serviceSize: usize, methodPtr: usize, methodSize: usize,
   initialMetadataPtr: usize, initialMetadataSize: usize, messagePtr: usize, messageSize: usize,
   timeoutMs: u32, returnToken: usize): u32;
+
+@external("env", "proxy_call_foreign_function")
+export declare function proxy_call_foreign_function(
+  namePtr: usize, nameSize: usize, argsPtr: usize, argsSize: usize, returnPtr: usize, returnSize: usize): u32;

@@ -45,3 +45,4 @@ export {
 } from "./properties";
 export { Json, JsonValue, JsonKind } from "./json";
 export { currentTimeNanos } from "./time";
+export { callForeignFunction, ForeignCallResult } from "./foreign";

@@ -4,7 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import {
-  loadPlugin as loadAbiPlugin, MetricType, PluginLoadError, VmRegistry, sharedData, sharedQueues,
+  loadPlugin as loadAbiPlugin, MetricType, PluginLoadError, VmRegistry, sharedData, sharedQueues, standardForeignFunction,
   type Plugin, type PluginHost, type PropertyValue,
 } from '../../abi/index.ts';
 import { GrpcCallRecord, HttpCallRecord } from './call-records.ts';
@@ -40,6 +40,11 @@ export interface LoadOptions {
   logLevel?: LogLevelName;
   /** Let setTickPeriod run real timers. Default false: the test fires ticks with `tick()`. */
   realTicks?: boolean;
+  /**
+   * Answers proxy_call_foreign_function (`undefined` = unknown name, NOT_FOUND; a throw =
+   * INTERNAL_FAILURE). Default: the ones Remora offers (compress, uncompress).
+   */
+  foreignFunction?: (name: string, args: Uint8Array) => Uint8Array | undefined;
   /** Share VMs between harness plugins (same code + vmId + vmConfig ⇒ one VM). Default: a fresh registry. */
   registry?: VmRegistry;
 }
@@ -248,6 +253,7 @@ export async function loadPlugin(wasm: string | Uint8Array, opts: LoadOptions = 
       return { cancel() {} };
     },
     property: (path) => props[path.join('.')],
+    foreignFunction: opts.foreignFunction ?? standardForeignFunction,
   };
   let plugin: Plugin;
   try {

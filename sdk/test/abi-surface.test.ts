@@ -46,6 +46,7 @@ const IMPORTS: Record<string, string> = {
   proxy_done: ' -> i32',
   proxy_grpc_call: `${i32(12)} -> i32`,
   proxy_get_status: `${i32(3)} -> i32`,
+  proxy_call_foreign_function: `${i32(6)} -> i32`,
 };
 const EXPORTS: Record<string, string> = {
   proxy_abi_version_0_2_1: ' -> ',

@@ -208,6 +208,28 @@ describe('SDK through the harness', () => {
     assert.equal(s.response.body.toString(), 'hello world');
   });
 
+  it('calls the host foreign functions Remora offers; unknown names are NotFound, a throwing one InternalFailure', async () => {
+    const h = await load();
+    const s = await h.request({ request: { headers: { ':path': '/foreign' } } });
+    assert.equal(s.response.body.toString(), 'hello hello hello hello hello hello', 'compress then uncompress gives the text back');
+    const [status, size] = s.response.headers.get('x-compress')!.split(' ').map(Number);
+    assert.equal(status, 0);
+    assert.ok(size! > 0 && size! < 35, `zlib packs the repeated text (${size} bytes)`);
+    assert.equal(s.response.headers.get('x-uncompress'), '0');
+    assert.equal(s.response.headers.get('x-missing'), '1 0', 'NotFound (1), no data');
+    // A test can stand in for the host's functions.
+    const custom = await load({
+      foreignFunction: (name, args) => {
+        if (name === 'uncompress') throw new Error('broken');
+        return name === 'compress' ? Buffer.from(`packed:${Buffer.from(args).length}`) : undefined;
+      },
+    });
+    const c = await custom.request({ request: { headers: { ':path': '/foreign' } } });
+    assert.equal(c.response.headers.get('x-compress'), '0 9', '"packed:35" from the test function');
+    assert.equal(c.response.headers.get('x-uncompress'), '10', 'InternalFailure');
+    assert.equal(c.response.body.toString(), '', 'no data with a failure');
+  });
+
   it('increments shared data with CAS, visible to the test and to another VM of the same vmId', async () => {
     const h = await load();
     h.setShared('counter', '41');

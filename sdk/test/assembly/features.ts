@@ -4,7 +4,7 @@ import {
   RootContext, HttpContext, TcpContext, BaseContext, StreamType, PeerType, downstream, upstream, Action, WasmResult, Header, HttpCallResponse, Json, JsonValue,
   registerRoot, request, response, sendLocalReply, closeStream, httpCall, setTickPeriod, log, SharedData, SharedQueue,
   Counter, Gauge, Histogram, GrpcCallResponse, grpcCall, getProperty, getPropertyString, getPropertyInt64, getPropertyBool, decodeMap,
-  setProperty, currentTimeNanos, pendingHttpCalls,
+  setProperty, currentTimeNanos, pendingHttpCalls, callForeignFunction,
 } from "@remora/sdk/assembly";
 export * from "@remora/sdk/assembly/exports";
 
@@ -272,6 +272,19 @@ class Features extends HttpContext {
       if (status != WasmResult.Ok) {
         sendLocalReply(502, "grpc call failed to start: " + status.toString());
       }
+      return Action.Pause;
+    }
+    if (this.path == "/foreign") {
+      // Round trip through the host's compress/uncompress, then a name no host offers.
+      const text = "hello hello hello hello hello hello";
+      const packed = callForeignFunction("compress", String.UTF8.encode(text));
+      const unpacked = callForeignFunction("uncompress", packed.data);
+      const missing = callForeignFunction("no_such_function", new ArrayBuffer(0));
+      sendLocalReply(200, String.UTF8.decode(unpacked.data), [
+        new Header("x-compress", (<i32>packed.status).toString() + " " + packed.data.byteLength.toString()),
+        new Header("x-uncompress", (<i32>unpacked.status).toString()),
+        new Header("x-missing", (<i32>missing.status).toString() + " " + missing.data.byteLength.toString()),
+      ]);
       return Action.Pause;
     }
     if (this.path == "/close") {
