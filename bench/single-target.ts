@@ -1,4 +1,4 @@
-// Set-up shared by the one-target tools (ab.ts, soak.ts): check the load tools, find the target in the
+// Set-up shared by the one-target tools (ab.ts, soak.ts): check the load tools, find the targets in the
 // catalog, and start an nginx origin in a fresh temp folder. Exits with advice when something is missing.
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,19 +15,29 @@ export function cliArg(name: string, dflt: string): string {
 }
 
 export async function prepareSingleTarget(root: string, id: string, tmpPrefix: string) {
+  const { targets, ...rest } = await prepareTargets(root, [id], tmpPrefix);
+  return { target: targets[0]!, ...rest };
+}
+
+/** The same for several targets of one checkout, in the order of `ids`, sharing one origin. */
+export async function prepareTargets(root: string, ids: string[], tmpPrefix: string) {
   const tools = detectTools();
   if (!tools.wrk || !tools.nginx) {
     for (const l of missingToolsAdvice(tools)) console.error(l);
     process.exit(1);
   }
-  const target = (await allTargets(root, true, (t) => t === id)).find((t) => t.id === id);
-  if (!target || 'skipped' in target) {
-    console.error(target ? `${id} skipped: ${target.skipped}` : `unknown --target ${id}`);
-    process.exit(2);
-  }
+  const found = await allTargets(root, true, (t) => ids.includes(t));
+  const targets = ids.map((id) => {
+    const target = found.find((t) => t.id === id);
+    if (!target || 'skipped' in target) {
+      console.error(target ? `${id} skipped: ${target.skipped}` : `unknown target ${id}`);
+      process.exit(2);
+    }
+    return target;
+  });
   const pin = tools.taskset;
   const tmp = mkdtempSync(join(tmpdir(), tmpPrefix));
   mkdirSync(join(tmp, 'origin'));
   const origin = await startNginx(join(tmp, 'origin'), await freePort(), { kind: 'origin' }, pin ? '1' : undefined);
-  return { target, pin, tmp, origin };
+  return { targets, pin, tmp, origin };
 }
