@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { compileWat, MINIMAL_PLUGIN_WAT } from './testing.ts';
@@ -160,7 +160,15 @@ describe('remora check starts every plugin', () => {
     (drop (call $log (i32.const 4) (i32.const 16) (i32.const 22)))
     (i32.const 0)))`);
     const line = await rejected(`${VALID}plugins: [{ name: jwt, url: explains.wasm }]\n`, /: plugins\[0\]/);
-    assert.match(line, /config: missing issuer/);
+    // Ends like a schema error: the plugin's words, then the line of its entry.
+    assert.ok(line.endsWith(`(plugin log: "config: missing issuer") (line ${VALID.split('\n').length})`), line);
+  });
+
+  it('names the file as the user gave it, as schema errors do', async () => {
+    const file = configFile(`${VALID}plugins:\n  - name: jwt\n    url: explains.wasm\n`);
+    const r = await remora(['check', '-c', basename(file)]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim(), `${basename(file)}: plugins[0]: plugin jwt: proxy_on_configure returned false (plugin log: "config: missing issuer") (line ${VALID.split('\n').length + 1})`);
   });
 });
 

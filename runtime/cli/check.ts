@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { ConfigError } from '../config/errors.ts';
+import { configErrorAt } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 
 /** proxy-wasm ABI versions a plugin may declare by exporting `proxy_abi_version_<v>`. */
@@ -20,13 +21,13 @@ export async function checkPlugins(config: Config): Promise<void> {
     try {
       module = await WebAssembly.compile(await readFile(plugin.path));
     } catch (e) {
-      throw new ConfigError(config.source, `plugins[${i}].url`, `${plugin.path} is not a valid WebAssembly module: ${(e as Error).message}`);
+      throw configErrorAt(config, ['plugins', i, 'url'], `${plugin.path} is not a valid WebAssembly module: ${(e as Error).message}`);
     }
     const exported = new Set(WebAssembly.Module.exports(module).map((x) => x.name));
     const abi = [...exported].filter((name) => name.startsWith('proxy_abi_version_'));
     if (!abi.some((name) => SUPPORTED_ABI_EXPORTS.includes(name))) {
       const found = abi.length > 0 ? `it declares ${abi.join(', ')}` : 'it exports no proxy_abi_version_* function';
-      throw new ConfigError(config.source, `plugins[${i}].url`, `expected a proxy-wasm module (ABI 0.1.0, 0.2.0 or 0.2.1), but ${found}`);
+      throw configErrorAt(config, ['plugins', i, 'url'], `expected a proxy-wasm module (ABI 0.1.0, 0.2.0 or 0.2.1), but ${found}`);
     }
   }
   if (config.plugins.length === 0) return;
@@ -40,7 +41,7 @@ export async function checkPlugins(config: Config): Promise<void> {
       // the plugin said besides that.
       const reason = e.detail.replace(/^plugin [^:]*: /, '');
       const said = logs.messages.findLast((m) => !m.includes(reason) && !reason.includes(m));
-      if (said) throw new ConfigError(e.file, e.path, `${e.detail} (plugin log: ${JSON.stringify(said)})`);
+      if (said) throw new ConfigError(e.file, e.path, `${e.detail} (plugin log: ${JSON.stringify(said)})`, e.line);
     }
     throw e;
   }

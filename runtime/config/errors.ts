@@ -7,17 +7,21 @@ export class ConfigError extends Error {
   readonly file: string;
   /** Field path like `listeners[0].routes[1].cluster`; empty for whole-file problems. */
   readonly path: string;
-  /** The problem itself, without file and path. */
+  /** The problem itself, without file, path and line. */
   readonly detail: string;
+  /** Line of the field in the file, when known. */
+  readonly line: number | undefined;
 
-  constructor(file: string, path: string, detail: string) {
+  constructor(file: string, path: string, detail: string, line?: number) {
     // One line, whatever the detail carries (YAML and fs messages can span several).
     const oneLine = detail.replace(/\s*\n\s*/g, ' ').trim();
-    super(path ? `${file}: ${path}: ${oneLine}` : `${file}: ${oneLine}`);
+    const where = line === undefined ? '' : ` (line ${line})`;
+    super(path ? `${file}: ${path}: ${oneLine}${where}` : `${file}: ${oneLine}${where}`);
     this.name = 'ConfigError';
     this.file = file;
     this.path = path;
     this.detail = oneLine;
+    this.line = line;
   }
 }
 

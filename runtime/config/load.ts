@@ -56,7 +56,7 @@ export async function parseConfig(text: string, source: string): Promise<Config>
   if (data === undefined || data === null) throw new ConfigError(source, '', 'the file is empty; expected a mapping with listeners');
 
   const fail = (p: SchemaProblem): never => {
-    throw new ConfigError(source, fieldPath(p.path), p.detail + lineOf(doc, lines, p.at ?? p.path));
+    throw new ConfigError(source, fieldPath(p.path), p.detail, lineNumber(doc, lines, p.at ?? p.path));
   };
   const schemaProblem = validateSchema(data);
   if (schemaProblem) fail(schemaProblem);
@@ -66,21 +66,35 @@ export async function parseConfig(text: string, source: string): Promise<Config>
   const files = await resolveFiles(raw, baseDir);
   if ('detail' in files) return fail(files);
 
-  return normalize(raw, isAbsolute(absolute) ? absolute : source, {
+  const config = normalize(raw, isAbsolute(absolute) ? absolute : source, {
     pluginPath: (i) => files.pluginPaths[i]!,
     tlsPath: files.tlsPath,
   });
+  origins.set(config, { label: source, line: (path) => lineNumber(doc, lines, path) });
+  return config;
+}
+
+/** Where each loaded config came from: the file as the user named it, and its lines. */
+const origins = new WeakMap<Config, { label: string; line: (path: Array<string | number>) => number | undefined }>();
+
+/**
+ * An error found in `config` after it loaded (a plugin that cannot be read or refuses to start),
+ * reported like a schema error: the file as given, the field path and the line of that field.
+ */
+export function configErrorAt(config: Config, path: Array<string | number>, detail: string): ConfigError {
+  const origin = origins.get(config);
+  return new ConfigError(origin?.label ?? config.source, fieldPath(path), detail, origin?.line(path));
 }
 
 function firstLine(message: string): string {
   return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '').trim();
 }
 
-/** " (line N)" for the deepest node on `path` that the document has, or "". */
-function lineOf(doc: Document, lines: LineCounter, path: Array<string | number>): string {
+/** Line of the deepest node on `path` that the document has. */
+function lineNumber(doc: Document, lines: LineCounter, path: Array<string | number>): number | undefined {
   for (let n = path.length; n > 0; n--) {
     const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    if (node && typeof node === 'object' && node.range) return ` (line ${lines.linePos(node.range[0]).line})`;
+    if (node && typeof node === 'object' && node.range) return lines.linePos(node.range[0]).line;
   }
-  return '';
+  return undefined;
 }

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Counter, type Registry } from 'prom-client';
 import { HISTOGRAM_BUCKETS, loadPlugin, metricStore, VmRegistry, type Plugin } from '../../abi/index.ts';
-import { ConfigError } from '../config/errors.ts';
+import { configErrorAt } from '../config/load.ts';
 import type { Config, PluginConfig } from '../config/types.ts';
 import { FilterStatus, type FilterFactory, type HttpFilter, type HttpStreamControl, type TcpConnectionControl, type TcpFilter } from '../filter/types.ts';
 import type { Logger } from '../log/logger.ts';
@@ -41,11 +41,11 @@ async function readPlugin(config: Config, i: number, pc: PluginConfig): Promise<
   try {
     code = await readFile(pc.path);
   } catch (e) {
-    throw new ConfigError(config.source, `plugins[${i}].url`, `cannot read ${pc.path}: ${(e as Error).message}`);
+    throw configErrorAt(config, ['plugins', i, 'url'], `cannot read ${pc.path}: ${(e as Error).message}`);
   }
   const hash = sha256(code);
   if (pc.sha256 && pc.sha256.toLowerCase() !== hash) {
-    throw new ConfigError(config.source, `plugins[${i}].sha256`, `expected ${pc.sha256}, but ${pc.path} has sha256 ${hash}`);
+    throw configErrorAt(config, ['plugins', i, 'sha256'], `expected ${pc.sha256}, but ${pc.path} has sha256 ${hash}`);
   }
   const fingerprint = sha256(JSON.stringify([hash, pc.config, pc.vmConfig, pc.vmId, pc.rootId, pc.env, pc.maxMemoryBytes, pc.failStrategy]));
   return { code, fingerprint };
@@ -69,7 +69,7 @@ async function startPlugin(config: Config, i: number, pc: PluginConfig, code: Bu
       vms,
     );
   } catch (e) {
-    throw new ConfigError(config.source, `plugins[${i}]`, (e as Error).message);
+    throw configErrorAt(config, ['plugins', i], (e as Error).message);
   }
 }
 
