@@ -155,6 +155,15 @@ describe('parseConfig: one-line errors with file, field path and expectation', (
   it('unparsable duration', async () => {
     const e = await problem(MINIMAL.replace('cluster: app', 'cluster: app\n        timeout: 5 parsecs'));
     assert.match(e.message, /: listeners\[0\]\.routes\[0\]\.timeout: expected a duration like 250ms, 5s, 1m, 1h or 1m30s, got "5 parsecs"/);
+    const bare = await problem(MINIMAL.replace('cluster: app', 'cluster: app\n        timeout: 5'));
+    assert.match(bare.message, /: listeners\[0\]\.routes\[0\]\.timeout: expected a duration like 250ms, 5s, 1m, 1h or 1m30s, got 5 \(line \d+\)$/, 'a bare number other than 0');
+  });
+
+  it('an unquoted 0 is the duration 0 (disabled), as the docs write it', async () => {
+    const file = join(dir, 'zero.yaml');
+    writeFileSync(file, MINIMAL.replace('cluster: app', 'cluster: app\n        timeout: 0'));
+    const config = await loadConfig(file);
+    assert.equal(config.listeners[0]!.routes[0]!.timeoutMs, 0);
   });
 
   it('YAML syntax error names line:column', async () => {

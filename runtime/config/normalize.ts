@@ -4,7 +4,7 @@
 import { DEFAULTS, defaultRouteName } from './defaults.ts';
 import { parseDuration } from './duration.ts';
 import { parseSize } from './size.ts';
-import type { RawConfig, RawListener, RawPlugin, RawRoute } from './raw.ts';
+import type { Duration, RawConfig, RawListener, RawPlugin, RawRoute } from './raw.ts';
 import type {
   ClusterConfig, ClusterProtocol, Config, FailStrategy, ListenerConfig, PluginConfig, RouteConfig, RouteMatch,
 } from './types.ts';
@@ -103,6 +103,6 @@ function pluginBytes(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function ms(value: string | undefined, fallback: number): number {
+function ms(value: Duration | undefined, fallback: number): number {
   return value === undefined ? fallback : parseDuration(value)!;
 }

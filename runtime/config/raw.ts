@@ -1,12 +1,15 @@
 // The config file as written, once it has passed the JSON Schema (see schema.ts).
-// Keys are camelCase, durations and sizes are strings; `normalize.ts` turns this into `Config`.
+// Keys are camelCase, durations and sizes mostly strings; `normalize.ts` turns this into `Config`.
+
+/** A duration as written: a string such as `5s`, or a bare 0 (YAML reads `0` as a number). */
+export type Duration = string | number;
 
 export type RawPluginBytes = unknown;
 
 export interface RawConfig {
   admin?: { address?: string };
   log?: { level?: string; accessLog?: boolean };
-  shutdownGracePeriod?: string;
+  shutdownGracePeriod?: Duration;
   listeners: RawListener[];
   clusters?: RawCluster[];
   plugins?: RawPlugin[];
@@ -15,11 +18,11 @@ export interface RawConfig {
 export interface RawListener {
   name: string;
   address: string;
-  detectTimeout?: string;
+  detectTimeout?: Duration;
   defaultCluster?: string;
   tls?: { cert: string; key: string };
   maxHeaderBytes?: number | string;
-  idleTimeout?: string;
+  idleTimeout?: Duration;
   tcpPlugins?: string[];
   routes?: RawRoute[];
 }
@@ -37,14 +40,14 @@ export interface RawRoute {
   plugins?: string[];
   cluster?: string;
   backends?: Array<{ cluster: string; weight?: number }>;
-  timeout?: string;
+  timeout?: Duration;
 }
 
 export interface RawCluster {
   name: string;
   endpoints: string[];
   protocol?: 'http1' | 'http2' | 'auto';
-  connectTimeout?: string;
+  connectTimeout?: Duration;
   maxConnectionsPerEndpoint?: number;
 }
 

@@ -8,7 +8,10 @@ import { ADDRESS_EXPECTED } from './address.ts';
 import { DURATION_EXPECTED, DURATION_PATTERN } from './duration.ts';
 import { SIZE_EXPECTED, SIZE_PATTERN } from './size.ts';
 
-const duration = { type: 'string', pattern: DURATION_PATTERN, description: DURATION_EXPECTED };
+const duration = {
+  anyOf: [{ const: 0 }, { type: 'string', pattern: DURATION_PATTERN }],
+  description: DURATION_EXPECTED,
+};
 const address = { type: 'string', minLength: 1, description: ADDRESS_EXPECTED };
 const name = {
   type: 'string',

@@ -5,7 +5,7 @@ import { ADDRESS_EXPECTED, parseAddress } from './address.ts';
 import { DURATION_EXPECTED, parseDuration } from './duration.ts';
 import { parseSize, SIZE_EXPECTED } from './size.ts';
 import { fieldPath } from './errors.ts';
-import type { RawConfig } from './raw.ts';
+import type { Duration, RawConfig } from './raw.ts';
 import { defaultRouteName } from './defaults.ts';
 import type { SchemaProblem } from './validate.ts';
 
@@ -146,7 +146,7 @@ function uniqueNames(items: Array<{ name: string }>, list: string, what: string)
   return new Set(seen.keys());
 }
 
-function duration(value: string | undefined, path: Path): void {
+function duration(value: Duration | undefined, path: Path): void {
   if (value !== undefined && parseDuration(value) === undefined) {
     throw new Problem(path, `expected ${DURATION_EXPECTED}, got ${JSON.stringify(value)}`);
   }

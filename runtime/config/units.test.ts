@@ -15,7 +15,8 @@ describe('config units', () => {
     assert.equal(parseDuration('1m30s'), 90_000);
     assert.equal(parseDuration('1.5s'), 1500);
     assert.equal(parseDuration('0'), 0);
-    for (const bad of ['', '5', 's', '5 s', '5sec', '-1s', '1d']) assert.equal(parseDuration(bad), undefined, bad);
+    assert.equal(parseDuration(0), 0, 'YAML reads an unquoted 0 as a number');
+    for (const bad of ['', '5', 's', '5 s', '5sec', '-1s', '1d', 5, -1, 0.5]) assert.equal(parseDuration(bad), undefined, String(bad));
   });
 
   it('parses sizes to bytes', () => {
