@@ -1,7 +1,7 @@
 // `remora plugin new | build | test` end to end, as a new user runs them: the real bin, a temp dir.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,12 @@ describe('remora plugin', () => {
     assert.match(tested.stdout, /built build\/plugin\.wasm \(\d+ bytes\)/);
     assert.match(tested.stdout, /ℹ pass 3\n/);
     assert.match(tested.stdout, /ℹ fail 0\n/);
+
+    // What the scaffold says to do next works as printed: the project's npm scripts.
+    assert.match(created.stdout, /next:\n  cd my-filter\n  npm test /);
+    const viaNpm = spawnSync('npm', ['test'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(viaNpm.status, 0, viaNpm.stdout + viaNpm.stderr);
+    assert.match(viaNpm.stdout, /ℹ pass 3\n/);
     // "a header-adding plugin under 20 KB"
     assert.ok(statSync(join(dir, 'build', 'plugin.wasm')).size < 20 * 1024);
 

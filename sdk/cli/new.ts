@@ -38,7 +38,9 @@ export async function main(args: string[]): Promise<number> {
     `  ${shown}/assembly/index.ts   the plugin (AssemblyScript, proxy-wasm ABI 0.2.1)\n` +
     `  ${shown}/test/plugin.test.ts unit tests with the harness\n` +
     `  ${shown}/remora.yaml         Remora config attaching it to a route\n` +
-    `next:\n  remora plugin build ${shown}\n  remora plugin test ${shown}\n`,
+    // The project's npm scripts call this checkout's bin, so they work from any shell, with no
+    // `remora` on PATH.
+    `next:\n  cd ${shown}\n  npm test         build and run the tests\n  npm run build    build only\n  npm start        run Remora with remora.yaml\n`,
   );
   return 0;
 }
