@@ -33,9 +33,24 @@ export const ProxyError = {
   timeout: 'upstream timeout',
   connect: 'upstream connect failed',
   reset: 'upstream reset',
+  badRequest: 'request not valid for the upstream protocol',
   filter: 'filter failed',
   downstreamClosed: 'downstream closed',
 } as const;
+
+/**
+ * Errors with which the upstream client refuses the request itself before sending it (node:http2's
+ * header checks, undici's argument checks): the client's request is at fault, so 400, not 502.
+ */
+const INVALID_FOR_UPSTREAM = new Set([
+  'ERR_HTTP2_HEADER_SINGLE_VALUE',
+  'ERR_HTTP2_INVALID_CONNECTION_HEADERS',
+  'ERR_HTTP2_INVALID_HEADER_VALUE',
+  'ERR_HTTP2_INVALID_PSEUDOHEADER',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_INVALID_CHAR',
+  'UND_ERR_INVALID_ARG',
+]);
 
 const kExchange = Symbol('remora.exchange');
 const { NGHTTP2_INTERNAL_ERROR } = http2.constants;
@@ -349,7 +364,8 @@ export class HttpExchange implements UpstreamHandler {
       return;
     }
     this.runtime.log.debug({ err, cluster: this.labels.cluster }, 'upstream request failed');
-    if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === UpstreamErrorCode.timeout) this.errorReply(504, ProxyError.timeout);
+    if (code !== undefined && INVALID_FOR_UPSTREAM.has(code)) this.errorReply(400, ProxyError.badRequest);
+    else if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === UpstreamErrorCode.timeout) this.errorReply(504, ProxyError.timeout);
     else if (isConnectError(err)) this.errorReply(503, ProxyError.connect);
     else this.errorReply(502, ProxyError.reset);
   }

@@ -70,7 +70,14 @@ export class H2Endpoint implements Endpoint {
       handler.onError(err as Error);
       return;
     }
-    new H2Exchange(this, session, req, handler);
+    try {
+      new H2Exchange(this, session, req, handler);
+    } catch (err) {
+      // session.request() refuses some heads synchronously that HTTP/1 clients may send (a repeated
+      // single-value field such as two user-agent lines, `te` other than "trailers"); it throws before
+      // the exchange touched anything, so this request just fails.
+      handler.onError(err as Error);
+    }
   }
 
   track(stream: http2.ClientHttp2Stream): void {

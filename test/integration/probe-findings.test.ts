@@ -1,0 +1,45 @@
+// Inputs an adversarial probe found to crash, bypass or hang Remora, each kept as a regression test:
+// heads an HTTP/2 upstream cannot carry, bytes that look like HTTP but are not classified as such,
+// upgrades the upstream does not accept, trailers that must not reach the upstream.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
+import { firstStatus, httpRequest, rawExchange } from '../support/clients.ts';
+import { proxyConfig } from '../support/config.ts';
+import { startH2cUpstream, startHttp1Upstream, type HttpUpstream } from '../support/upstreams.ts';
+
+const TIMEOUT = { timeout: 20_000 };
+
+describe('a request an HTTP/2 upstream cannot carry', () => {
+  const cleanup = cleanupList();
+  let h2up: HttpUpstream;
+  let remora: RemoraProcess;
+  let port = 0;
+  before(async () => {
+    h2up = await startH2cUpstream();
+    cleanup.after(() => h2up.close());
+    remora = await startRemora(cleanup, proxyConfig({
+      routes: [{ name: 'h2', match: { pathPrefix: '/' }, cluster: 'h2' }],
+      clusters: [{ name: 'h2', endpoints: [h2up.endpoint], protocol: 'http2' }],
+    }));
+    port = remora.ports.main!;
+  });
+  after(() => cleanup.run());
+
+  for (const [what, extra] of [
+    ['two user-agent lines', 'User-Agent: a\r\nUser-Agent: b\r\n'],
+    ['two content-type lines', 'Content-Type: a/b\r\nContent-Type: c/d\r\n'],
+    ['te: trailers twice', 'TE: trailers\r\nTE: trailers\r\n'],
+  ] as const) {
+    test(`${what} over HTTP/1 gets 400, and the proxy stays up`, TIMEOUT, async () => {
+      const mark = h2up.requests.length;
+      const result = await rawExchange(port, `GET /dup HTTP/1.1\r\nHost: x\r\n${extra}\r\n`);
+      assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
+      assert.match(result.data, /remora-proxy-error: request not valid for the upstream protocol/i);
+      assert.equal(h2up.requests.length, mark, 'nothing reaches the upstream');
+      const ok = await httpRequest(port, { path: '/after' });
+      assert.equal(ok.status, 200);
+      assert.equal(remora.process.exitCode, null, 'Remora must still be running');
+    });
+  }
+});
