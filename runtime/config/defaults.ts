@@ -9,6 +9,7 @@ export const DEFAULTS = {
   detectTimeoutMs: 10_000,
   maxHeaderBytes: 16 * 1024,
   idleTimeoutMs: 60_000,
+  headersTimeoutMs: 60_000,
   routeTimeoutMs: 15_000,
   backendWeight: 1,
   clusterProtocol: 'http1',

@@ -45,6 +45,7 @@ function listener(l: RawListener, resolved: Resolved): ListenerConfig {
     detectTimeoutMs: ms(l.detectTimeout, DEFAULTS.detectTimeoutMs),
     maxHeaderBytes: l.maxHeaderBytes === undefined ? DEFAULTS.maxHeaderBytes : parseSize(l.maxHeaderBytes)!,
     idleTimeoutMs: ms(l.idleTimeout, DEFAULTS.idleTimeoutMs),
+    headersTimeoutMs: ms(l.headersTimeout, DEFAULTS.headersTimeoutMs),
     tcpPlugins: [...(l.tcpPlugins ?? [])],
     routes,
   };

@@ -23,6 +23,7 @@ export interface RawListener {
   tls?: { cert: string; key: string };
   maxHeaderBytes?: number | string;
   idleTimeout?: Duration;
+  headersTimeout?: Duration;
   tcpPlugins?: string[];
   routes?: RawRoute[];
 }

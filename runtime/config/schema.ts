@@ -92,6 +92,7 @@ const listener = {
     },
     maxHeaderBytes: size,
     idleTimeout: duration,
+    headersTimeout: duration,
     tcpPlugins: nameList,
     routes: { type: 'array', items: route, description: 'a list of routes' },
   },

@@ -68,6 +68,7 @@ function check(raw: RawConfig): void {
     bind(l.address, [...lp, 'address']);
     duration(l.detectTimeout, [...lp, 'detectTimeout']);
     duration(l.idleTimeout, [...lp, 'idleTimeout']);
+    duration(l.headersTimeout, [...lp, 'headersTimeout']);
     if (l.maxHeaderBytes !== undefined) {
       const n = parseSize(l.maxHeaderBytes);
       if (n === undefined || n < MIN_HEADER_BYTES) {

@@ -42,6 +42,8 @@ export interface ListenerConfig {
   maxHeaderBytes: number;
   /** Idle keep-alive timeout for downstream connections. Default 60s. */
   idleTimeoutMs: number;
+  /** HTTP/1: a request head must arrive whole within this, else 408 (slow-loris). 0 disables. Default 60s. */
+  headersTimeoutMs: number;
   /** Plugins run on opaque TCP connections of this listener (proxy-wasm network filters). */
   tcpPlugins: string[];
   routes: RouteConfig[];

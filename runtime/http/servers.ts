@@ -32,6 +32,9 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
     keepAliveTimeout: lc.idleTimeoutMs,
     // Streaming uploads may take long; the route timeout and idle timeout bound what matters.
     requestTimeout: 0,
+    // Set on its own: node derives it from requestTimeout (min(60s, requestTimeout)), which would make it 0.
+    headersTimeout: lc.headersTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(250, lc.headersTimeoutMs / 4)),
     insecureHTTPParser: false,
     joinDuplicateHeaders: false,
   });

@@ -30,6 +30,7 @@ export function listener(name: string, routes: RouteConfig[], extra: Partial<Lis
     detectTimeoutMs: 10_000,
     maxHeaderBytes: 16_384,
     idleTimeoutMs: 60_000,
+    headersTimeoutMs: 60_000,
     tcpPlugins: [],
     routes,
     ...extra,

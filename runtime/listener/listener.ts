@@ -65,6 +65,7 @@ export class Listener {
     if (
       old.maxHeaderBytes !== config.maxHeaderBytes ||
       old.idleTimeoutMs !== config.idleTimeoutMs ||
+      old.headersTimeoutMs !== config.headersTimeoutMs ||
       old.tls?.certFile !== config.tls?.certFile ||
       old.tls?.keyFile !== config.tls?.keyFile
     ) {

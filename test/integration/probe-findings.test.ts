@@ -43,3 +43,28 @@ describe('a request an HTTP/2 upstream cannot carry', () => {
     });
   }
 });
+
+describe('slow clients', () => {
+  const cleanup = cleanupList();
+  let upstream: HttpUpstream;
+  let port = 0;
+  before(async () => {
+    upstream = await startHttp1Upstream();
+    cleanup.after(() => upstream.close());
+    const remora = await startRemora(cleanup, proxyConfig({
+      routes: [{ name: 'app', match: { pathPrefix: '/' }, cluster: 'app' }],
+      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
+      listener: { headersTimeout: '1s' },
+    }));
+    port = remora.ports.main!;
+  });
+  after(() => cleanup.run());
+
+  test('a request head that stops half way gets 408 and the connection closes (headersTimeout)', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const result = await rawExchange(port, 'GET /slow HTTP/1.1\r\nHost: x\r\nX-A: ', 8000);
+    assert.equal(result.closed, true, 'Remora closes the connection; the wait did not run out');
+    assert.equal(firstStatus(result.data), 408, `got: ${JSON.stringify(result.data)}`);
+    assert.equal(upstream.requests.length, mark);
+  });
+});
