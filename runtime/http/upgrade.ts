@@ -33,7 +33,9 @@ export function routeUpgrade(rt: ListenerRuntime, req: IncomingMessage, scheme: 
 export function tunnelUpgrade(rt: ListenerRuntime, head: RequestHead, route: Route | undefined, socket: Duplex, first: Buffer): void {
   const snap = rt.snapshot;
   const start = performance.now();
-  const labels: RequestLabels = { listener: rt.name, route: route?.name ?? '', cluster: '' };
+  // Labels are final before requestStart, so the in-flight gauge goes up and down on the same series.
+  const name = route === undefined ? '' : pickCluster(route);
+  const labels: RequestLabels = { listener: rt.name, route: route?.name ?? '', cluster: name };
   rt.metrics.requestStart(labels);
   let ended = false;
   const end: TunnelEnd = (status, proxyError) => {
@@ -50,8 +52,6 @@ export function tunnelUpgrade(rt: ListenerRuntime, head: RequestHead, route: Rou
   };
   socket.on('error', () => socket.destroy());
   if (route === undefined) return refuseUpgrade(socket, 404, 'no route', end);
-  const name = pickCluster(route);
-  labels.cluster = name;
   const cluster = snap.clusters.get(name);
   if (cluster === undefined) return refuseUpgrade(socket, 503, 'unknown cluster', end);
   openTunnel(head, cluster, { socket, first }, end);

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import WebSocket from 'ws';
 import { cleanupList, startRemora, type CleanupScope } from '../support/remora.ts';
-import { eventually, firstStatus, gate, httpRequest, json, rawExchange } from '../support/clients.ts';
+import { admin, eventually, firstStatus, gate, httpRequest, json, rawExchange } from '../support/clients.ts';
 import { proxyConfig, singleClusterConfig } from '../support/config.ts';
 import { dripUntilClosed, patternBytes, sha256, startHttp1Upstream, startRawUpstream, startWebSocketUpstream, type EchoReply, type HttpUpstream } from '../support/upstreams.ts';
 
@@ -361,6 +361,10 @@ test('WebSocket upgrade is passed through and messages echo both ways', TIMEOUT,
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
   ws.close(1000);
   assert.equal(await closed, 1000);
+  // The upgrade went up and came down on one in-flight series (it once rose on cluster="" and fell on "app").
+  const inFlight = (await admin(remora.adminPort, '/metrics')).text.split('\n').filter((l) => l.startsWith('remora_requests_in_flight{'));
+  assert.ok(inFlight.some((l) => /cluster="app"/.test(l)), inFlight.join('\n'));
+  for (const line of inFlight) assert.match(line, / 0$/, line);
 });
 
 test('listener idleTimeout closes an idle keep-alive client connection', TIMEOUT, async (t) => {
