@@ -155,12 +155,26 @@ function startUpgrade(rt: ListenerRuntime, req: http.IncomingMessage, socket: Du
     new HttpExchange(rt, req, responseOnSocket(req, socket), false, 'http').start();
     return;
   }
+  if (req.headers['transfer-encoding'] !== undefined) {
+    // A chunked body would be tunnelled as raw bytes after a head without its transfer-encoding (a
+    // hop-by-hop field): the upstream would read the chunks as the new protocol. Envoy refuses it too.
+    refuseUpgradeWithBody(rt, req, socket);
+    return;
+  }
   const { head, route } = routeUpgrade(rt, req, scheme);
   if (route !== undefined && route.plugins.length > 0 && rt.filters !== undefined) {
     new HttpExchange(rt, req, responseOnSocket(req, socket), false, scheme, { socket, first }).start();
   } else {
     tunnelUpgrade(rt, head, route, socket, first);
   }
+}
+
+function refuseUpgradeWithBody(rt: ListenerRuntime, req: http.IncomingMessage, socket: Duplex): void {
+  const labels = { listener: rt.name, route: '', cluster: '' };
+  const reason = 'upgrade with a chunked body not supported';
+  rt.metrics.requestStart(labels);
+  rt.metrics.requestEnd(labels, 400, 0, reason);
+  responseOnSocket(req, socket).writeHead(400, { 'content-type': 'text/plain', 'remora-proxy-error': reason }).end(`${reason}\n`);
 }
 
 /**

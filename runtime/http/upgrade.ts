@@ -64,7 +64,16 @@ function refuseUpgrade(socket: Duplex, status: number, reason: string, end: Tunn
   } else socket.destroy();
 }
 
-/** Sends `head` to an endpoint of `cluster` and joins the two connections; `end` hears the outcome once. */
+/** Longest status line awaited from the upstream before the answer is taken as "not upgraded". */
+const MAX_STATUS_LINE = 1024;
+
+/**
+ * Sends `head` to an endpoint of `cluster` and, once it answers `101`, joins the two connections; `end`
+ * hears the outcome once. Until then nothing the client sent after the head is forwarded: an upstream
+ * that declines the upgrade (any other status) keeps speaking HTTP on that connection, so further client
+ * bytes would reach it as requests that skipped routing and plugins. A declined upgrade's answer is
+ * relayed and both connections close after it.
+ */
 export function openTunnel(head: RequestHead, cluster: Cluster, down: UpgradeSocket, end: TunnelEnd): void {
   const { socket, first } = down;
   let ended = false;
@@ -84,14 +93,29 @@ export function openTunnel(head: RequestHead, cluster: Cluster, down: UpgradeSoc
     upstream.setTimeout(0);
     upstream.setNoDelay(true);
     upstream.write(lines);
-    if (first.length > 0) upstream.write(first);
-    upstream.once('data', (chunk: Buffer) => {
-      // Status of the upstream's answer, for metrics only.
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(chunk.toString('latin1', 0, 16));
-      once(m ? Number(m[1]) : 502);
-    });
-    upstream.pipe(socket);
-    socket.pipe(upstream);
+    let answer: Buffer = Buffer.alloc(0);
+    const onAnswer = (chunk: Buffer) => {
+      answer = answer.length === 0 ? chunk : Buffer.concat([answer, chunk]);
+      const eol = answer.indexOf(0x0a);
+      if (eol < 0 && answer.length < MAX_STATUS_LINE) return;
+      upstream.off('data', onAnswer);
+      upstream.pause();
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(answer.toString('latin1', 0, Math.min(answer.length, 16)));
+      const status = m ? Number(m[1]) : 502;
+      once(status);
+      socket.write(answer);
+      upstream.pipe(socket);
+      if (status === 101) {
+        if (first.length > 0) upstream.write(first);
+        socket.pipe(upstream);
+        return;
+      }
+      // Declined: no client byte goes upstream; ask the upstream to finish (it closes after its answer),
+      // and end the client's connection with it.
+      upstream.end();
+      socket.resume();
+    };
+    upstream.on('data', onAnswer);
   });
   upstream.on('error', () => {
     if (!upstream.connecting && upstream.bytesRead > 0) {

@@ -2,6 +2,7 @@
 // heads an HTTP/2 upstream cannot carry, bytes that look like HTTP but are not classified as such,
 // upgrades the upstream does not accept, trailers that must not reach the upstream.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
 import { firstStatus, httpRequest, rawExchange } from '../support/clients.ts';
@@ -65,6 +66,80 @@ describe('slow clients', () => {
     const result = await rawExchange(port, 'GET /slow HTTP/1.1\r\nHost: x\r\nX-A: ', 8000);
     assert.equal(result.closed, true, 'Remora closes the connection; the wait did not run out');
     assert.equal(firstStatus(result.data), 408, `got: ${JSON.stringify(result.data)}`);
+    assert.equal(upstream.requests.length, mark);
+  });
+});
+
+describe('an upgrade the upstream declines', () => {
+  const cleanup = cleanupList();
+  let upstream: HttpUpstream;
+  let port = 0;
+  before(async () => {
+    // A plain HTTP server: it answers an Upgrade request as an ordinary one (200, keep-alive).
+    upstream = await startHttp1Upstream();
+    cleanup.after(() => upstream.close());
+    const remora = await startRemora(cleanup, proxyConfig({
+      routes: [{ name: 'app', match: { pathPrefix: '/' }, cluster: 'app' }],
+      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
+    }));
+    port = remora.ports.main!;
+  });
+  after(() => cleanup.run());
+
+  const upgrade = 'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
+  const smuggled = 'GET /admin/smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
+
+  test('a request sent behind it in the same write never reaches the upstream', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const result = await rawExchange(port, upgrade + smuggled, 5000);
+    assert.equal(firstStatus(result.data), 200, `the declined upgrade's own answer is relayed: ${JSON.stringify(result.data)}`);
+    assert.equal(result.closed, true, 'and the connection closes after it');
+    assert.deepEqual(upstream.requests.slice(mark).map((r) => r.url), ['/ws']);
+  });
+
+  test('nor does one sent after the answer', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    socket.setEncoding('latin1');
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (d: string) => {
+      const first = data === '';
+      data += d;
+      if (first) socket.write(smuggled);
+    });
+    socket.write(upgrade);
+    await closed;
+    assert.equal(firstStatus(data), 200);
+    assert.equal((data.match(/HTTP\/1\.1 /g) ?? []).length, 1, `one answer only: ${JSON.stringify(data)}`);
+    assert.deepEqual(upstream.requests.slice(mark).map((r) => r.url), ['/ws']);
+  });
+});
+
+describe('an upgrade request with a chunked body', () => {
+  const cleanup = cleanupList();
+  let upstream: HttpUpstream;
+  let port = 0;
+  before(async () => {
+    upstream = await startHttp1Upstream();
+    cleanup.after(() => upstream.close());
+    const remora = await startRemora(cleanup, proxyConfig({
+      routes: [{ name: 'app', match: { pathPrefix: '/' }, cluster: 'app' }],
+      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
+    }));
+    port = remora.ports.main!;
+  });
+  after(() => cleanup.run());
+
+  test('gets 400 and nothing is tunnelled (its chunks would reach the upstream as raw bytes)', TIMEOUT, async () => {
+    const mark = upstream.requests.length;
+    const smuggled = 'GET /admin/smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
+    const result = await rawExchange(port,
+      'POST /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      `${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`);
+    assert.equal(firstStatus(result.data), 400, JSON.stringify(result.data));
+    assert.match(result.data, /remora-proxy-error: upgrade with a chunked body not supported/);
     assert.equal(upstream.requests.length, mark);
   });
 });
