@@ -148,6 +148,6 @@ function makeSnapshot(lc: ListenerConfig, config: Config, clusters: Map<string, 
     router: new Router(lc.routes),
     clusters,
     accessLog: config.log.accessLog,
-    tcpCluster: lc.defaultCluster ?? lc.routes[0]?.backends[0]?.cluster,
+    tcpCluster: lc.defaultCluster,
   };
 }

@@ -47,9 +47,10 @@ describe('parseConfig: valid files', () => {
     const l = c.listeners[0]!;
     assert.equal(l.detectTimeoutMs, 10_000);
     assert.equal(l.idleTimeoutMs, 60_000);
+    assert.equal(l.headersTimeoutMs, 60_000);
     assert.equal(l.maxHeaderBytes, 16384);
     assert.deepEqual(l.tcpPlugins, []);
-    assert.equal(l.defaultCluster, 'app');
+    assert.equal(l.defaultCluster, undefined, 'no opaque TCP unless asked for');
     assert.deepEqual(l.routes[0], {
       name: 'route-0', match: { pathPrefix: '/' }, plugins: [], backends: [{ cluster: 'app', weight: 1 }], timeoutMs: 15_000,
     });

@@ -49,8 +49,9 @@ function listener(l: RawListener, resolved: Resolved): ListenerConfig {
     tcpPlugins: [...(l.tcpPlugins ?? [])],
     routes,
   };
-  const defaultCluster = l.defaultCluster ?? routes[0]?.backends[0]?.cluster;
-  if (defaultCluster !== undefined) out.defaultCluster = defaultCluster;
+  // Only when given: a fallback to a route's cluster would hand non-HTTP bytes to an HTTP app past every
+  // route plugin (an upstream that accepts `get /admin` then serves it without the auth plugin).
+  if (l.defaultCluster !== undefined) out.defaultCluster = l.defaultCluster;
   if (l.tls) out.tls = { certFile: resolved.tlsPath(l.tls.cert), keyFile: resolved.tlsPath(l.tls.key) };
   return out;
 }

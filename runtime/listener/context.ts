@@ -12,7 +12,7 @@ export interface Snapshot {
   readonly router: Router;
   readonly clusters: ReadonlyMap<string, Cluster>;
   readonly accessLog: boolean;
-  /** Cluster for opaque TCP: listener.defaultCluster or the first route's first backend. */
+  /** Cluster for opaque TCP (listener.defaultCluster); without one such connections are closed. */
   readonly tcpCluster: string | undefined;
 }
 

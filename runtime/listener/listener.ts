@@ -9,7 +9,7 @@ import { splitHostPort } from '../upstream/cluster.ts';
 import type { ConnectionFacts, ListenerRuntime, Snapshot } from './context.ts';
 import { connectionFacts, kConnectionFacts } from './context.ts';
 import type { Detected } from './detect.ts';
-import { detect } from './detect.ts';
+import { detect, detectOnStall } from './detect.ts';
 
 export class Listener {
   readonly name: string;
@@ -121,10 +121,10 @@ export class Listener {
     };
     const onEnd = () => {
       if (seen === undefined) socket.destroy();
-      else decide('tcp');
+      else decide(detectOnStall(seen));
     };
     const onError = () => socket.destroy();
-    const timer = setTimeout(() => decide('tcp'), this.config.detectTimeoutMs);
+    const timer = setTimeout(() => decide(detectOnStall(seen)), this.config.detectTimeoutMs);
     socket.on('data', onData);
     socket.on('end', onEnd);
     socket.on('error', onError);

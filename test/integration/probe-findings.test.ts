@@ -8,6 +8,7 @@ import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.
 import { firstStatus, httpRequest, rawExchange } from '../support/clients.ts';
 import { proxyConfig } from '../support/config.ts';
 import { startH2cUpstream, startHttp1Upstream, type HttpUpstream } from '../support/upstreams.ts';
+import { buildPlugin, pluginWasmPath } from '../../plugins/build.ts';
 
 const TIMEOUT = { timeout: 20_000 };
 
@@ -143,3 +144,53 @@ describe('an upgrade request with a chunked body', () => {
     assert.equal(upstream.requests.length, mark);
   });
 });
+
+describe('bytes that are almost HTTP on a listener with an auth plugin', () => {
+  const cleanup = cleanupList();
+  let upstream: HttpUpstream;
+  let port = 0;
+  before(async () => {
+    upstream = await startHttp1Upstream();
+    cleanup.after(() => upstream.close());
+    // The auth plugin wanting an API key nobody sends: nothing may reach the app by any way.
+    await buildPlugin('auth');
+    const remora = await startRemora(cleanup, proxyConfig({
+      routes: [{ name: 'admin', match: { pathPrefix: '/' }, cluster: 'app', plugins: ['auth'] }],
+      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
+      listener: { detectTimeout: '300ms' },
+      extra: { plugins: [{ name: 'auth', url: pluginWasmPath('auth'), config: { apiKeys: { keys: [{ name: 'ops', key: 'k-1' }] } } }] },
+    }));
+    port = remora.ports.main!;
+  });
+  after(() => cleanup.run());
+
+  for (const [what, bytes] of [
+    ['a leading CRLF', '\r\nGET /admin/secret HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a malformed method', 'G3T /admin/secret HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a lower-case method', 'get /admin/secret HTTP/1.1\r\nHost: x\r\n\r\n'],
+  ] as const) {
+    test(`${what} is refused or closed, never piped to the app`, TIMEOUT, async () => {
+      const connections = upstream.connections();
+      const result = await rawExchange(port, bytes, 2000);
+      assert.doesNotMatch(result.data, /HTTP\/1\.1 200/, JSON.stringify(result.data));
+      assert.equal(upstream.connections(), connections, 'no connection to the app');
+    });
+  }
+
+  test('a request line sent slower than detectTimeout stays HTTP', TIMEOUT, async () => {
+    const connections = upstream.connections();
+    const socket = net.connect(port, '127.0.0.1');
+    let data = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => { data += d; });
+    socket.on('error', () => {});
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write('GET');
+    await new Promise((r) => setTimeout(r, 800));
+    socket.end(' /admin/secret HTTP/1.1\r\nHost: x\r\n\r\n');
+    await closed;
+    assert.match(data, /^HTTP\/1\.1 401 /, 'the auth plugin answered: the request went the HTTP way');
+    assert.equal(upstream.connections(), connections);
+  });
+});
+
