@@ -196,10 +196,23 @@ export function cleanResponseHeaders(headers: Record<string, string | string[] |
   headers.via = via === undefined ? me : `${Array.isArray(via) ? via.join(', ') : via}, ${me}`;
 }
 
-/** Removes pseudo-headers and connection-specific names from a trailer object in place. */
+/**
+ * Fields a request's trailers may not carry to the upstream (RFC 9110 §6.5.1: framing, routing,
+ * authentication, request modifiers and content metadata), plus the forwarding fields Remora sets: an
+ * upstream that merges trailers into headers must not get a second Host, Authorization or
+ * X-Forwarded-For from the client this way.
+ */
+const NOT_IN_TRAILERS = new Set([
+  'content-length', 'content-type', 'content-encoding', 'content-range', 'host', 'authorization',
+  'proxy-authorization', 'cookie', 'expect', 'max-forwards', 'cache-control', 'pragma', 'range', 'if-match',
+  'if-none-match', 'if-modified-since', 'if-unmodified-since', 'if-range', 'x-forwarded-for',
+  'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'x-request-id', 'via',
+]);
+
+/** Removes pseudo-headers, connection-specific names and NOT_IN_TRAILERS from request trailers in place. */
 export function cleanTrailers(trailers: Record<string, string | string[] | undefined>): void {
   for (const name of Object.keys(trailers)) {
-    if (name.charCodeAt(0) === 58 || isHopByHop(name) || name === 'te') delete trailers[name];
+    if (name.charCodeAt(0) === 58 || isHopByHop(name) || name === 'te' || NOT_IN_TRAILERS.has(name)) delete trailers[name];
   }
 }
 

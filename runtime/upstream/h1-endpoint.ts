@@ -3,6 +3,7 @@
 import * as http from 'node:http';
 import { Pool } from './undici-pool.ts';
 import type { Dispatcher } from 'undici';
+import { cleanTrailers } from '../http/headers.ts';
 import type { Endpoint, UpstreamHandler, UpstreamRequest } from './types.ts';
 import { UpstreamErrorCode, upstreamError } from './types.ts';
 import { earlyAnswerConnector } from './early-answer-connector.ts';
@@ -106,6 +107,7 @@ export class H1Endpoint implements Endpoint {
     body.on('end', () => {
       const trailers = (body as { trailers?: Record<string, string | string[] | undefined> }).trailers;
       if (trailers !== undefined) {
+        cleanTrailers(trailers);
         const pairs: Array<[string, string]> = [];
         for (const [k, v] of Object.entries(trailers)) {
           if (v === undefined) continue;

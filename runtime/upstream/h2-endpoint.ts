@@ -2,6 +2,7 @@
 // request trailers (client-h2 has no trailer support on the request side), which gRPC client-streaming and
 // HTTP/2 trailer passthrough need. One session per endpoint, multiplexed; re-dialed after close/GOAWAY.
 import * as http2 from 'node:http2';
+import { cleanTrailers } from '../http/headers.ts';
 import type { Endpoint, UpstreamHandler, UpstreamRequest } from './types.ts';
 import { UpstreamErrorCode, upstreamError } from './types.ts';
 
@@ -166,7 +167,10 @@ class H2Exchange {
       stream.on('wantTrailers', () => {
         const t = (body as { trailers?: Record<string, string | string[] | undefined> }).trailers;
         const out: http2.OutgoingHttpHeaders = {};
-        if (t !== undefined) for (const k of Object.keys(t)) if (t[k] !== undefined) out[k] = t[k];
+        if (t !== undefined) {
+          cleanTrailers(t);
+          for (const k of Object.keys(t)) if (t[k] !== undefined) out[k] = t[k];
+        }
         stream.sendTrailers(out);
       });
       body.on('error', () => this.abort());

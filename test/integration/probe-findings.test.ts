@@ -194,3 +194,37 @@ describe('bytes that are almost HTTP on a listener with an auth plugin', () => {
   });
 });
 
+
+describe('request trailers', () => {
+  const cleanup = cleanupList();
+  let h1up: HttpUpstream;
+  let h2up: HttpUpstream;
+  let port = 0;
+  before(async () => {
+    h1up = await startHttp1Upstream();
+    cleanup.after(() => h1up.close());
+    h2up = await startH2cUpstream();
+    cleanup.after(() => h2up.close());
+    const remora = await startRemora(cleanup, proxyConfig({
+      routes: [
+        { name: 'h2', match: { pathPrefix: '/h2/' }, cluster: 'h2' },
+        { name: 'h1', match: { pathPrefix: '/' }, cluster: 'h1' },
+      ],
+      clusters: [{ name: 'h1', endpoints: [h1up.endpoint] }, { name: 'h2', endpoints: [h2up.endpoint], protocol: 'http2' }],
+    }));
+    port = remora.ports.main!;
+  });
+  after(() => cleanup.run());
+
+  for (const [path, which] of [['/tr', 'HTTP/1'], ['/h2/tr', 'HTTP/2']] as const) {
+    test(`reach an ${which} upstream without framing, routing, credentials or forwarding fields`, TIMEOUT, async () => {
+      const result = await rawExchange(port,
+        `POST ${path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTrailer: x-t\r\n\r\n3\r\nabc\r\n0\r\n` +
+        'Host: evil\r\nAuthorization: Bearer x\r\nX-Forwarded-For: 6.6.6.6\r\nVia: 1.1 elsewhere\r\nX-T: 1\r\n\r\n', 3000);
+      assert.equal(firstStatus(result.data), 200, JSON.stringify(result.data));
+      const echoed = JSON.parse(result.data.slice(result.data.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n\r\n$/, '')) as { trailers: Record<string, string>; body: string };
+      assert.equal(echoed.body, 'abc');
+      assert.deepEqual(echoed.trailers, { 'x-t': '1' });
+    });
+  }
+});
