@@ -64,6 +64,23 @@ test('valid HS256 and RS256 tokens reach the upstream with identity and claim he
   }
 });
 
+test('identity and claim headers sent as request trailers are dropped; other trailers pass', async () => {
+  const token = mintHs256(secret, claims(), { kid: 'hs' });
+  const s = await h.request({
+    request: {
+      headers: { ':method': 'POST', authorization: `Bearer ${token}` },
+      body: 'x',
+      trailers: { 'x-remora-identity': 'admin', 'x-user-email': 'boss@example.com', 'x-checksum': 'abc' },
+    },
+  });
+  assert.equal(s.response.status, 200);
+  const trailers = s.upstreamRequest!.trailers;
+  assert.equal(trailers.get('x-remora-identity'), undefined);
+  assert.equal(trailers.get('x-user-email'), undefined);
+  assert.equal(trailers.get('x-checksum'), 'abc');
+  assert.equal(s.upstreamRequest!.headers.get('x-remora-identity'), 'u-1');
+});
+
 test('invalid tokens get 401 invalid_token with the reason', async () => {
   const cases: Array<[string, string]> = [
     [mintHs256(randomBytes(32), claims()), 'token signature is invalid'],

@@ -109,6 +109,21 @@ class AuthStream extends HttpContext {
     return Action.Pause;
   }
 
+  /**
+   * The headers this plugin vouches for (identity, forwarded claims, the external check's copied headers)
+   * must not arrive as client trailers either: an upstream that merges trailers into headers would
+   * believe them.
+   */
+  onRequestTrailers(trailerCount: u32): Action {
+    const config = (this.root as AuthRoot).config;
+    request.trailers.remove(config.identityHeader);
+    const jwt = config.jwt;
+    if (jwt !== null) for (let i = 0; i < jwt.forwardClaims.length; i++) request.trailers.remove(jwt.forwardClaims[i].header);
+    const ext = config.external;
+    if (ext !== null) for (let i = 0; i < ext.upstreamHeaders.length; i++) request.trailers.remove(ext.upstreamHeaders[i]);
+    return Action.Continue;
+  }
+
   askExternal(ext: ExternalConfig): Action {
     const method = request.headers.get(':method');
     const path = request.headers.get(':path');

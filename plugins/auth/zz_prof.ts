@@ -1,0 +1,13 @@
+import { compilePlugin } from '/work/main/sdk/cli/compile.ts';
+import { loadPlugin } from '@remora/sdk/harness';
+import { rs256Fixture } from '/work/main/bench/plugins.ts';
+const r = process.argv[3] ? { ok: true, diagnostics: '' } : await compilePlugin({ entry: '/work/main/plugins/auth/assembly/index.ts', out: '/tmp/auth-named.wasm', extraFlags: ['--debug', '--enable', 'simd'] });
+if (!r.ok) throw new Error(r.diagnostics);
+const { jwks, token } = rs256Fixture();
+const N = Number(process.argv[2] ?? 3000);
+const h = await loadPlugin('/tmp/auth-named.wasm', { config: { realm: 'bench', jwt: { jwks, issuers: ['https://bench.remora/'], audiences: ['bench'], cacheSize: Number(process.argv[4] ?? 0) } } });
+const req = { request: { headers: { authorization: `Bearer ${token}` } } };
+for (let i = 0; i < 500; i++) await h.request(req);
+const t = performance.now();
+for (let i = 0; i < N; i++) await h.request(req);
+console.log(((performance.now() - t) / N * 1000).toFixed(1), 'us/request (harness, named build)');
