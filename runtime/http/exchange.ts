@@ -180,7 +180,7 @@ export class HttpExchange implements UpstreamHandler {
       path: head.path,
       headers: head.headers,
       body,
-      timeoutMs: this.armRouteTimer(route.timeoutMs),
+      timeoutMs: this.armRouteTimer(route.timeoutMs, endpoint.wouldQueue?.() ?? false),
       expectsTrailers: head.expectsTrailers,
     };
     endpoint.dispatch(upstream, this);
@@ -200,10 +200,12 @@ export class HttpExchange implements UpstreamHandler {
 
   /**
    * undici's head timeout runs on its coarse timer (about 0.5 s of slack), fine for the usual seconds but
-   * not for short route timeouts: those get a precise timer here and the client gets none.
+   * not for short route timeouts: those get a precise timer here and the client gets none. It also starts
+   * only once the request is sent, so a request that will wait for a free connection (all of them busy,
+   * e.g. with stalled uploads) gets this timer too, and the route timeout counts from dispatch as in Envoy.
    */
-  private armRouteTimer(timeoutMs: number): number {
-    if (timeoutMs <= 0 || timeoutMs >= PRECISE_TIMEOUT_BELOW_MS) return timeoutMs;
+  private armRouteTimer(timeoutMs: number, queued: boolean): number {
+    if (timeoutMs <= 0 || (timeoutMs >= PRECISE_TIMEOUT_BELOW_MS && !queued)) return timeoutMs;
     this.routeTimer = setTimeout(onRouteTimeout, timeoutMs, this);
     return 0;
   }

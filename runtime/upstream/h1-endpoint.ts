@@ -40,6 +40,11 @@ export class H1Endpoint implements Endpoint {
     });
   }
 
+  wouldQueue(): boolean {
+    const stats = this.pool.stats;
+    return stats.free === 0 && stats.connected >= this.maxConnections;
+  }
+
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): void {
     if (req.expectsTrailers && req.body !== null) {
       this.dispatchWithTrailers(req, handler);

@@ -41,6 +41,11 @@ export interface Endpoint {
   readonly host: string;
   readonly port: number;
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): void;
+  /**
+   * Whether a request dispatched now would wait in a queue for a connection. The upstream client's own
+   * head timeout only starts once the request is sent, so such a request needs the exchange's timer.
+   */
+  wouldQueue?(): boolean;
   /** Graceful: finish in-flight requests, then close connections. */
   close(): Promise<void>;
   destroy(): void;

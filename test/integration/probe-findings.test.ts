@@ -228,3 +228,32 @@ describe('request trailers', () => {
     });
   }
 });
+
+describe('every upstream connection busy', () => {
+  const cleanup = cleanupList();
+  let port = 0;
+  before(async () => {
+    // /slow holds its connection for 20 s; the cluster has one connection.
+    const upstream = await startHttp1Upstream();
+    cleanup.after(() => upstream.close());
+    const remora = await startRemora(cleanup, proxyConfig({
+      routes: [{ name: 'app', match: { pathPrefix: '/' }, cluster: 'app', timeout: '3s' }],
+      clusters: [{ name: 'app', endpoints: [upstream.endpoint], maxConnectionsPerEndpoint: 1 }],
+    }));
+    port = remora.ports.main!;
+  });
+  after(() => cleanup.run());
+
+  test('a request waiting for a connection gets 504 at its route timeout, not whenever one frees up', TIMEOUT, async () => {
+    const holder = rawExchange(port, 'GET /slow?ms=20000 HTTP/1.1\r\nHost: x\r\n\r\n', 12_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const waiting = await httpRequest(port, { path: '/queued' });
+    const took = Date.now() - started;
+    assert.equal(waiting.status, 504);
+    assert.equal(waiting.headers['remora-proxy-error'], 'upstream timeout');
+    assert.ok(took < 8000, `answered after ${took} ms`);
+    const held = await holder;
+    assert.equal(firstStatus(held.data), 504, 'the held request times out too');
+  });
+});
