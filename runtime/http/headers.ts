@@ -1,5 +1,6 @@
 // Header rewriting between downstream and upstream: hop-by-hop stripping (RFC 9110 §7.6.1) and the
 // forwarding headers Remora adds. Works on node's flat rawHeaders arrays to avoid building objects.
+import { normalizePath } from './path.ts';
 import { randomUUID } from 'node:crypto';
 import type { HeaderMap } from '../filter/types.ts';
 
@@ -77,6 +78,7 @@ export function buildRequestHead(
       path = abs[2] === '' ? '/' : abs[2].charCodeAt(0) === 63 /* '?' */ ? `/${abs[2]}` : abs[2];
     }
   }
+  path = normalizePath(path);
   let forwardedFor = '';
   let requestId = '';
   let via = '';

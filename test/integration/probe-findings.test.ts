@@ -257,3 +257,39 @@ describe('every upstream connection busy', () => {
     assert.equal(firstStatus(held.data), 504, 'the held request times out too');
   });
 });
+
+describe('other spellings of a protected path', () => {
+  const cleanup = cleanupList();
+  let upstream: HttpUpstream;
+  let port = 0;
+  before(async () => {
+    upstream = await startHttp1Upstream();
+    cleanup.after(() => upstream.close());
+    await buildPlugin('auth');
+    const remora = await startRemora(cleanup, proxyConfig({
+      routes: [
+        { name: 'admin', match: { pathPrefix: '/admin' }, cluster: 'app', plugins: ['auth'] },
+        { name: 'rest', match: { pathPrefix: '/' }, cluster: 'app' },
+      ],
+      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
+      extra: { plugins: [{ name: 'auth', url: pluginWasmPath('auth'), config: { apiKeys: { keys: [{ name: 'ops', key: 'k-1' }] } } }] },
+    }));
+    port = remora.ports.main!;
+  });
+  after(() => cleanup.run());
+
+  for (const path of ['/%61dmin/secret', '//admin/secret', '/public/../admin/secret', '/./admin/secret', '/%2e%2e/admin/secret']) {
+    test(`${path} takes the /admin route and its auth plugin`, TIMEOUT, async () => {
+      const mark = upstream.requests.length;
+      const result = await rawExchange(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      assert.equal(firstStatus(result.data), 401, JSON.stringify(result.data));
+      assert.equal(upstream.requests.length, mark);
+    });
+  }
+
+  test('the upstream gets the normalized path, the query as sent', TIMEOUT, async () => {
+    const reply = await httpRequest(port, { path: '/a//b/./c/../%7Ed?next=/x/../y' });
+    assert.equal(reply.status, 200);
+    assert.equal(upstream.requests.at(-1)!.url, '/a/b/~d?next=/x/../y');
+  });
+});
