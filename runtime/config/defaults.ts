@@ -10,6 +10,7 @@ export const DEFAULTS = {
   maxHeaderBytes: 16 * 1024,
   idleTimeoutMs: 60_000,
   headersTimeoutMs: 60_000,
+  streamIdleTimeoutMs: 300_000,
   routeTimeoutMs: 15_000,
   backendWeight: 1,
   clusterProtocol: 'http1',

@@ -46,6 +46,7 @@ function listener(l: RawListener, resolved: Resolved): ListenerConfig {
     maxHeaderBytes: l.maxHeaderBytes === undefined ? DEFAULTS.maxHeaderBytes : parseSize(l.maxHeaderBytes)!,
     idleTimeoutMs: ms(l.idleTimeout, DEFAULTS.idleTimeoutMs),
     headersTimeoutMs: ms(l.headersTimeout, DEFAULTS.headersTimeoutMs),
+    streamIdleTimeoutMs: ms(l.streamIdleTimeout, DEFAULTS.streamIdleTimeoutMs),
     tcpPlugins: [...(l.tcpPlugins ?? [])],
     routes,
   };

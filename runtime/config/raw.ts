@@ -24,6 +24,7 @@ export interface RawListener {
   maxHeaderBytes?: number | string;
   idleTimeout?: Duration;
   headersTimeout?: Duration;
+  streamIdleTimeout?: Duration;
   tcpPlugins?: string[];
   routes?: RawRoute[];
 }

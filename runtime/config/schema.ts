@@ -93,6 +93,7 @@ const listener = {
     maxHeaderBytes: size,
     idleTimeout: duration,
     headersTimeout: duration,
+    streamIdleTimeout: duration,
     tcpPlugins: nameList,
     routes: { type: 'array', items: route, description: 'a list of routes' },
   },

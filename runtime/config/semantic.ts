@@ -69,6 +69,7 @@ function check(raw: RawConfig): void {
     duration(l.detectTimeout, [...lp, 'detectTimeout']);
     duration(l.idleTimeout, [...lp, 'idleTimeout']);
     duration(l.headersTimeout, [...lp, 'headersTimeout']);
+    duration(l.streamIdleTimeout, [...lp, 'streamIdleTimeout']);
     if (l.maxHeaderBytes !== undefined) {
       const n = parseSize(l.maxHeaderBytes);
       if (n === undefined || n < MIN_HEADER_BYTES) {

@@ -38,6 +38,9 @@ export function createHttpServers(rt: ListenerRuntime, lc: ListenerConfig): Http
     insecureHTTPParser: false,
     joinDuplicateHeaders: false,
   });
+  // Socket inactivity during a request or response: node destroys the socket, and the exchange then
+  // cancels its upstream request (between requests, keepAliveTimeout applies instead).
+  h1.timeout = lc.streamIdleTimeoutMs;
   h1.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     new HttpExchange(rt, req, res, false, 'http').start();
   });

@@ -31,6 +31,7 @@ export function listener(name: string, routes: RouteConfig[], extra: Partial<Lis
     maxHeaderBytes: 16_384,
     idleTimeoutMs: 60_000,
     headersTimeoutMs: 60_000,
+    streamIdleTimeoutMs: 300_000,
     tcpPlugins: [],
     routes,
     ...extra,

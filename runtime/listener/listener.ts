@@ -66,6 +66,7 @@ export class Listener {
       old.maxHeaderBytes !== config.maxHeaderBytes ||
       old.idleTimeoutMs !== config.idleTimeoutMs ||
       old.headersTimeoutMs !== config.headersTimeoutMs ||
+      old.streamIdleTimeoutMs !== config.streamIdleTimeoutMs ||
       old.tls?.certFile !== config.tls?.certFile ||
       old.tls?.keyFile !== config.tls?.keyFile
     ) {
