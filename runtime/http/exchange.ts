@@ -34,6 +34,7 @@ export const ProxyError = {
   connect: 'upstream connect failed',
   reset: 'upstream reset',
   badRequest: 'request not valid for the upstream protocol',
+  unsupportedCoding: 'transfer coding not supported',
   filter: 'filter failed',
   downstreamClosed: 'downstream closed',
 } as const;
@@ -139,6 +140,10 @@ export class HttpExchange implements UpstreamHandler {
   /** Entry point: route and forward. */
   start(): void {
     const head = this.head;
+    if (head.unsupportedCoding) {
+      this.errorReply(501, ProxyError.unsupportedCoding);
+      return;
+    }
     const route = this.snapshot.router.match(head.method, head.path, head.authority, head.headers);
     this.route = route;
     if (route !== undefined) this.labels.route = route.name;

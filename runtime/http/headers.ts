@@ -16,6 +16,11 @@ export interface RequestHead {
   headers: string[];
   /** Connection-level fact: the request carries a body (content-length > 0 or chunked, or h2 without END_STREAM). */
   hasBody: boolean;
+  /**
+   * The body is sent with a transfer coding other than chunked (`gzip, chunked`): node's parser takes off
+   * the chunking only, and Remora does not decode the rest, so it answers 501 (RFC 9112 §6.1).
+   */
+  unsupportedCoding: boolean;
   /** Declared content-length, -1 when absent. */
   contentLength: number;
   /** The request declared trailers (`trailer` header, or `te: trailers` on h2). */
@@ -87,6 +92,7 @@ export function buildRequestHead(
   let chunked = false;
   let expectsTrailers = false;
   let cookie: string | undefined;
+  let unsupportedCoding = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     const value = raw[i + 1];
@@ -103,6 +109,7 @@ export function buildRequestHead(
         break;
       case 'transfer-encoding':
         chunked = true;
+        if (!unsupportedCoding) unsupportedCoding = !onlyChunked(value);
         continue;
       case 'x-forwarded-for':
         forwardedFor = forwardedFor === '' ? value : `${forwardedFor}, ${value}`;
@@ -165,9 +172,17 @@ export function buildRequestHead(
     requestId,
     headers: out,
     hasBody: chunked || contentLength > 0,
+    unsupportedCoding,
     contentLength,
     expectsTrailers,
   };
+}
+
+/** A Transfer-Encoding value that is `chunked`, maybe after no-op `identity` codings. */
+function onlyChunked(value: string): boolean {
+  if (value.length === 7 && value.toLowerCase() === 'chunked') return true;
+  const codings = value.split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+  return codings.length === 1 && codings[0] === 'chunked';
 }
 
 function removeNames(flat: string[], names: string[]): void {

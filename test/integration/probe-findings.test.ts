@@ -225,6 +225,16 @@ describe('request trailers', () => {
   });
   after(() => cleanup.run());
 
+  test('a body in a transfer coding Remora cannot decode gets 501 and does not reach the upstream', TIMEOUT, async () => {
+    const mark = h1up.requests.length;
+    const result = await rawExchange(port, 'POST /coded HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 3000);
+    assert.equal(firstStatus(result.data), 501, JSON.stringify(result.data));
+    assert.match(result.data, /remora-proxy-error: transfer coding not supported/);
+    assert.equal(h1up.requests.length, mark);
+    const plain = await rawExchange(port, 'POST /coded HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: identity, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 3000);
+    assert.equal(firstStatus(plain.data), 200, 'identity is no coding at all');
+  });
+
   for (const [path, which] of [['/tr', 'HTTP/1'], ['/h2/tr', 'HTTP/2']] as const) {
     test(`reach an ${which} upstream without framing, routing, credentials or forwarding fields`, TIMEOUT, async () => {
       const result = await rawExchange(port,
