@@ -35,6 +35,7 @@ export const ProxyError = {
   reset: 'upstream reset',
   badRequest: 'request not valid for the upstream protocol',
   unsupportedCoding: 'transfer coding not supported',
+  invalidHost: 'invalid host',
   filter: 'filter failed',
   downstreamClosed: 'downstream closed',
 } as const;
@@ -142,6 +143,10 @@ export class HttpExchange implements UpstreamHandler {
     const head = this.head;
     if (head.unsupportedCoding) {
       this.errorReply(501, ProxyError.unsupportedCoding);
+      return;
+    }
+    if (head.invalidHost) {
+      this.errorReply(400, ProxyError.invalidHost);
       return;
     }
     const route = this.snapshot.router.match(head.method, head.path, head.authority, head.headers);

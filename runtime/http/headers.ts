@@ -21,6 +21,11 @@ export interface RequestHead {
    * the chunking only, and Remora does not decode the rest, so it answers 501 (RFC 9112 §6.1).
    */
   unsupportedCoding: boolean;
+  /**
+   * More than one Host field, or a Host that is no authority (`a b/c`): RFC 9112 §3.2 asks for 400, since
+   * Remora and the upstream could each pick a different one (cache poisoning, routing around plugins).
+   */
+  invalidHost: boolean;
   /** Declared content-length, -1 when absent. */
   contentLength: number;
   /** The request declared trailers (`trailer` header, or `te: trailers` on h2). */
@@ -93,6 +98,7 @@ export function buildRequestHead(
   let expectsTrailers = false;
   let cookie: string | undefined;
   let unsupportedCoding = false;
+  let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     const value = raw[i + 1];
@@ -102,6 +108,7 @@ export function buildRequestHead(
     }
     switch (name) {
       case 'host':
+        hosts++;
         if (authority === '') authority = value;
         continue;
       case 'content-length':
@@ -173,10 +180,14 @@ export function buildRequestHead(
     headers: out,
     hasBody: chunked || contentLength > 0,
     unsupportedCoding,
+    invalidHost: hosts > 1 || !AUTHORITY.test(authority),
     contentLength,
     expectsTrailers,
   };
 }
+
+/** What an authority (host, port, IP literal) may contain (RFC 3986 §3.2, no user info). */
+const AUTHORITY = /^[A-Za-z0-9\-._~!$&'()*+,;=%:[\]]*$/;
 
 /** A Transfer-Encoding value that is `chunked`, maybe after no-op `identity` codings. */
 function onlyChunked(value: string): boolean {

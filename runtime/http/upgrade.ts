@@ -3,7 +3,7 @@
 // Routes without plugins tunnel straight from here. On routes with plugins the upgrade request first goes
 // through the filter chain like any request (servers.ts hands it to an HttpExchange in upgrade mode), so an
 // auth or rate-limit plugin can refuse it or change its headers; the exchange then opens the tunnel below.
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ListenerRuntime } from '../listener/context.ts';
@@ -51,6 +51,7 @@ export function tunnelUpgrade(rt: ListenerRuntime, head: RequestHead, route: Rou
     }
   };
   socket.on('error', () => socket.destroy());
+  if (head.invalidHost) return refuseUpgrade(socket, 400, 'invalid host', end);
   if (route === undefined) return refuseUpgrade(socket, 404, 'no route', end);
   const cluster = snap.clusters.get(name);
   if (cluster === undefined) return refuseUpgrade(socket, 503, 'unknown cluster', end);
@@ -60,7 +61,7 @@ export function tunnelUpgrade(rt: ListenerRuntime, head: RequestHead, route: Rou
 function refuseUpgrade(socket: Duplex, status: number, reason: string, end: TunnelEnd): void {
   end(status, reason);
   if (socket.writable) {
-    socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Service Unavailable'}\r\nremora-proxy-error: ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nremora-proxy-error: ${reason}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`);
   } else socket.destroy();
 }
 

@@ -310,3 +310,39 @@ describe('other spellings of a protected path', () => {
     assert.equal(upstream.requests.at(-1)!.url, '/a/b/~d?next=/x/../y');
   });
 });
+
+describe('an ambiguous Host', () => {
+  const cleanup = cleanupList();
+  let upstream: HttpUpstream;
+  let port = 0;
+  before(async () => {
+    upstream = await startHttp1Upstream();
+    cleanup.after(() => upstream.close());
+    const remora = await startRemora(cleanup, proxyConfig({
+      routes: [{ name: 'app', match: { pathPrefix: '/' }, cluster: 'app' }],
+      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
+    }));
+    port = remora.ports.main!;
+  });
+  after(() => cleanup.run());
+
+  for (const [what, hostLines] of [
+    ['two Host fields', 'Host: a.example\r\nHost: b.example\r\n'],
+    ['a Host that is no authority', 'Host: a b/c?d\r\n'],
+  ] as const) {
+    test(`${what} gets 400 and does not reach the upstream (RFC 9112 §3.2)`, TIMEOUT, async () => {
+      for (const upgrade of ['', 'Connection: Upgrade\r\nUpgrade: websocket\r\n']) {
+        const mark = upstream.requests.length;
+        const result = await rawExchange(port, `GET /h HTTP/1.1\r\n${hostLines}${upgrade}\r\n`, 3000);
+        assert.equal(firstStatus(result.data), 400, JSON.stringify(result.data));
+        assert.match(result.data, /remora-proxy-error: invalid host/);
+        assert.equal(upstream.requests.length, mark);
+      }
+    });
+  }
+
+  test('an IPv6 literal with a port is a fine Host', TIMEOUT, async () => {
+    const result = await rawExchange(port, 'GET /h HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n', 3000);
+    assert.equal(firstStatus(result.data), 200, JSON.stringify(result.data));
+  });
+});
