@@ -12,21 +12,41 @@ import { buildPlugin, pluginWasmPath } from '../../plugins/build.ts';
 
 const TIMEOUT = { timeout: 20_000 };
 
-describe('a request an HTTP/2 upstream cannot carry', () => {
+/** What a describe block below proxies through: its upstream and the Remora in front of it. */
+interface Setup {
+  upstream: HttpUpstream;
+  remora: RemoraProcess;
+  port: number;
+}
+
+/**
+ * Starts, before the block's tests, an upstream (HTTP/1 unless `startUpstream` says otherwise) and a Remora
+ * with the config `config` makes for it; stops both after them.
+ */
+function proxied(config: (endpoint: string) => Record<string, unknown>, startUpstream: () => Promise<HttpUpstream> = startHttp1Upstream): Setup {
   const cleanup = cleanupList();
-  let h2up: HttpUpstream;
-  let remora: RemoraProcess;
-  let port = 0;
+  const setup = {} as Setup;
   before(async () => {
-    h2up = await startH2cUpstream();
-    cleanup.after(() => h2up.close());
-    remora = await startRemora(cleanup, proxyConfig({
-      routes: [{ name: 'h2', match: { pathPrefix: '/' }, cluster: 'h2' }],
-      clusters: [{ name: 'h2', endpoints: [h2up.endpoint], protocol: 'http2' }],
-    }));
-    port = remora.ports.main!;
+    setup.upstream = await startUpstream();
+    cleanup.after(() => setup.upstream.close());
+    setup.remora = await startRemora(cleanup, config(setup.upstream.endpoint));
+    setup.port = setup.remora.ports.main!;
   });
   after(() => cleanup.run());
+  return setup;
+}
+
+/** One catch-all route to cluster `app` at `endpoint`; `cluster` and `listener` add settings. */
+function appConfig(endpoint: string, options: { cluster?: Record<string, unknown>; listener?: Record<string, unknown>; route?: Record<string, unknown> } = {}): Record<string, unknown> {
+  return proxyConfig({
+    routes: [{ name: 'app', match: { pathPrefix: '/' }, cluster: 'app', ...options.route }],
+    clusters: [{ name: 'app', endpoints: [endpoint], ...options.cluster }],
+    listener: options.listener,
+  });
+}
+
+describe('a request an HTTP/2 upstream cannot carry', () => {
+  const setup = proxied((endpoint) => appConfig(endpoint, { cluster: { protocol: 'http2' } }), startH2cUpstream);
 
   for (const [what, extra] of [
     ['two user-agent lines', 'User-Agent: a\r\nUser-Agent: b\r\n'],
@@ -34,11 +54,12 @@ describe('a request an HTTP/2 upstream cannot carry', () => {
     ['te: trailers twice', 'TE: trailers\r\nTE: trailers\r\n'],
   ] as const) {
     test(`${what} over HTTP/1 gets 400, and the proxy stays up`, TIMEOUT, async () => {
-      const mark = h2up.requests.length;
+      const { upstream, remora, port } = setup;
+      const mark = upstream.requests.length;
       const result = await rawExchange(port, `GET /dup HTTP/1.1\r\nHost: x\r\n${extra}\r\n`);
       assert.equal(firstStatus(result.data), 400, `got: ${JSON.stringify(result.data)}`);
       assert.match(result.data, /remora-proxy-error: request not valid for the upstream protocol/i);
-      assert.equal(h2up.requests.length, mark, 'nothing reaches the upstream');
+      assert.equal(upstream.requests.length, mark, 'nothing reaches the upstream');
       const ok = await httpRequest(port, { path: '/after' });
       assert.equal(ok.status, 200);
       assert.equal(remora.process.exitCode, null, 'Remora must still be running');
@@ -47,23 +68,14 @@ describe('a request an HTTP/2 upstream cannot carry', () => {
 });
 
 describe('slow clients', () => {
-  const cleanup = cleanupList();
-  let upstream: HttpUpstream;
-  let port = 0;
-  before(async () => {
-    upstream = await startHttp1Upstream();
-    cleanup.after(() => upstream.close());
-    const remora = await startRemora(cleanup, proxyConfig({
-      routes: [{ name: 'app', match: { pathPrefix: '/' }, cluster: 'app' }],
-      // One upstream connection: a stalled upload that kept it would leave nothing for the next request.
-      clusters: [{ name: 'app', endpoints: [upstream.endpoint], maxConnectionsPerEndpoint: 1 }],
-      listener: { headersTimeout: '1s', streamIdleTimeout: '3s' },
-    }));
-    port = remora.ports.main!;
-  });
-  after(() => cleanup.run());
+  // One upstream connection: a stalled upload that kept it would leave nothing for the next request.
+  const setup = proxied((endpoint) => appConfig(endpoint, {
+    cluster: { maxConnectionsPerEndpoint: 1 },
+    listener: { headersTimeout: '1s', streamIdleTimeout: '3s' },
+  }));
 
   test('an upload that stops half way is closed after streamIdleTimeout, and frees its upstream connection', TIMEOUT, async () => {
+    const { port } = setup;
     const result = await rawExchange(port, 'POST /hash HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789', 8000);
     assert.equal(result.closed, true, 'Remora closes the connection; the wait did not run out');
     // Had the stalled request kept the only upstream connection, this one would wait for it and get 504.
@@ -72,6 +84,7 @@ describe('slow clients', () => {
   });
 
   test('a request head that stops half way gets 408 and the connection closes (headersTimeout)', TIMEOUT, async () => {
+    const { upstream, port } = setup;
     const mark = upstream.requests.length;
     const result = await rawExchange(port, 'GET /slow HTTP/1.1\r\nHost: x\r\nX-A: ', 8000);
     assert.equal(result.closed, true, 'Remora closes the connection; the wait did not run out');
@@ -81,25 +94,14 @@ describe('slow clients', () => {
 });
 
 describe('an upgrade the upstream declines', () => {
-  const cleanup = cleanupList();
-  let upstream: HttpUpstream;
-  let port = 0;
-  before(async () => {
-    // A plain HTTP server: it answers an Upgrade request as an ordinary one (200, keep-alive).
-    upstream = await startHttp1Upstream();
-    cleanup.after(() => upstream.close());
-    const remora = await startRemora(cleanup, proxyConfig({
-      routes: [{ name: 'app', match: { pathPrefix: '/' }, cluster: 'app' }],
-      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
-    }));
-    port = remora.ports.main!;
-  });
-  after(() => cleanup.run());
+  // A plain HTTP server: it answers an Upgrade request as an ordinary one (200, keep-alive).
+  const setup = proxied((endpoint) => appConfig(endpoint));
 
   const upgrade = 'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
   const smuggled = 'GET /admin/smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
 
   test('a request sent behind it in the same write never reaches the upstream', TIMEOUT, async () => {
+    const { upstream, port } = setup;
     const mark = upstream.requests.length;
     const result = await rawExchange(port, upgrade + smuggled, 5000);
     assert.equal(firstStatus(result.data), 200, `the declined upgrade's own answer is relayed: ${JSON.stringify(result.data)}`);
@@ -108,6 +110,7 @@ describe('an upgrade the upstream declines', () => {
   });
 
   test('nor does one sent after the answer', TIMEOUT, async () => {
+    const { upstream, port } = setup;
     const mark = upstream.requests.length;
     const socket = net.connect(port, '127.0.0.1');
     let data = '';
@@ -128,21 +131,10 @@ describe('an upgrade the upstream declines', () => {
 });
 
 describe('an upgrade request with a chunked body', () => {
-  const cleanup = cleanupList();
-  let upstream: HttpUpstream;
-  let port = 0;
-  before(async () => {
-    upstream = await startHttp1Upstream();
-    cleanup.after(() => upstream.close());
-    const remora = await startRemora(cleanup, proxyConfig({
-      routes: [{ name: 'app', match: { pathPrefix: '/' }, cluster: 'app' }],
-      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
-    }));
-    port = remora.ports.main!;
-  });
-  after(() => cleanup.run());
+  const setup = proxied((endpoint) => appConfig(endpoint));
 
   test('gets 400 and nothing is tunnelled (its chunks would reach the upstream as raw bytes)', TIMEOUT, async () => {
+    const { upstream, port } = setup;
     const mark = upstream.requests.length;
     const smuggled = 'GET /admin/smuggled HTTP/1.1\r\nHost: x\r\n\r\n';
     const result = await rawExchange(port,
@@ -155,23 +147,9 @@ describe('an upgrade request with a chunked body', () => {
 });
 
 describe('bytes that are almost HTTP on a listener with an auth plugin', () => {
-  const cleanup = cleanupList();
-  let upstream: HttpUpstream;
-  let port = 0;
-  before(async () => {
-    upstream = await startHttp1Upstream();
-    cleanup.after(() => upstream.close());
-    // The auth plugin wanting an API key nobody sends: nothing may reach the app by any way.
-    await buildPlugin('auth');
-    const remora = await startRemora(cleanup, proxyConfig({
-      routes: [{ name: 'admin', match: { pathPrefix: '/' }, cluster: 'app', plugins: ['auth'] }],
-      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
-      listener: { detectTimeout: '300ms' },
-      extra: { plugins: [{ name: 'auth', url: pluginWasmPath('auth'), config: { apiKeys: { keys: [{ name: 'ops', key: 'k-1' }] } } }] },
-    }));
-    port = remora.ports.main!;
-  });
-  after(() => cleanup.run());
+  // The auth plugin wanting an API key nobody sends: nothing may reach the app by any way.
+  before(() => buildPlugin('auth'));
+  const setup = proxied((endpoint) => apiKeyProtected(endpoint, [{ name: 'admin', match: { pathPrefix: '/' }, cluster: 'app', plugins: ['auth'] }], { detectTimeout: '300ms' }));
 
   for (const [what, bytes] of [
     ['a leading CRLF', '\r\nGET /admin/secret HTTP/1.1\r\nHost: x\r\n\r\n'],
@@ -179,6 +157,7 @@ describe('bytes that are almost HTTP on a listener with an auth plugin', () => {
     ['a lower-case method', 'get /admin/secret HTTP/1.1\r\nHost: x\r\n\r\n'],
   ] as const) {
     test(`${what} is refused or closed, never piped to the app`, TIMEOUT, async () => {
+      const { upstream, port } = setup;
       const connections = upstream.connections();
       const result = await rawExchange(port, bytes, 2000);
       assert.doesNotMatch(result.data, /HTTP\/1\.1 200/, JSON.stringify(result.data));
@@ -187,6 +166,7 @@ describe('bytes that are almost HTTP on a listener with an auth plugin', () => {
   }
 
   test('a request line sent slower than detectTimeout stays HTTP', TIMEOUT, async () => {
+    const { upstream, port } = setup;
     const connections = upstream.connections();
     const socket = net.connect(port, '127.0.0.1');
     let data = '';
@@ -249,21 +229,11 @@ describe('request trailers', () => {
 });
 
 describe('every upstream connection busy', () => {
-  const cleanup = cleanupList();
-  let port = 0;
-  before(async () => {
-    // /slow holds its connection for 20 s; the cluster has one connection.
-    const upstream = await startHttp1Upstream();
-    cleanup.after(() => upstream.close());
-    const remora = await startRemora(cleanup, proxyConfig({
-      routes: [{ name: 'app', match: { pathPrefix: '/' }, cluster: 'app', timeout: '3s' }],
-      clusters: [{ name: 'app', endpoints: [upstream.endpoint], maxConnectionsPerEndpoint: 1 }],
-    }));
-    port = remora.ports.main!;
-  });
-  after(() => cleanup.run());
+  // /slow holds its connection for 20 s; the cluster has one connection.
+  const setup = proxied((endpoint) => appConfig(endpoint, { cluster: { maxConnectionsPerEndpoint: 1 }, route: { timeout: '3s' } }));
 
   test('a request waiting for a connection gets 504 at its route timeout, not whenever one frees up', TIMEOUT, async () => {
+    const { port } = setup;
     const holder = rawExchange(port, 'GET /slow?ms=20000 HTTP/1.1\r\nHost: x\r\n\r\n', 12_000);
     await new Promise((r) => setTimeout(r, 300));
     // Without its own timer it would wait for the held connection and get the upstream's 200 at 20 s.
@@ -276,27 +246,15 @@ describe('every upstream connection busy', () => {
 });
 
 describe('other spellings of a protected path', () => {
-  const cleanup = cleanupList();
-  let upstream: HttpUpstream;
-  let port = 0;
-  before(async () => {
-    upstream = await startHttp1Upstream();
-    cleanup.after(() => upstream.close());
-    await buildPlugin('auth');
-    const remora = await startRemora(cleanup, proxyConfig({
-      routes: [
-        { name: 'admin', match: { pathPrefix: '/admin' }, cluster: 'app', plugins: ['auth'] },
-        { name: 'rest', match: { pathPrefix: '/' }, cluster: 'app' },
-      ],
-      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
-      extra: { plugins: [{ name: 'auth', url: pluginWasmPath('auth'), config: { apiKeys: { keys: [{ name: 'ops', key: 'k-1' }] } } }] },
-    }));
-    port = remora.ports.main!;
-  });
-  after(() => cleanup.run());
+  before(() => buildPlugin('auth'));
+  const setup = proxied((endpoint) => apiKeyProtected(endpoint, [
+    { name: 'admin', match: { pathPrefix: '/admin' }, cluster: 'app', plugins: ['auth'] },
+    { name: 'rest', match: { pathPrefix: '/' }, cluster: 'app' },
+  ]));
 
   for (const path of ['/%61dmin/secret', '//admin/secret', '/public/../admin/secret', '/./admin/secret', '/%2e%2e/admin/secret']) {
     test(`${path} takes the /admin route and its auth plugin`, TIMEOUT, async () => {
+      const { upstream, port } = setup;
       const mark = upstream.requests.length;
       const result = await rawExchange(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
       assert.equal(firstStatus(result.data), 401, JSON.stringify(result.data));
@@ -305,6 +263,7 @@ describe('other spellings of a protected path', () => {
   }
 
   test('the upstream gets the normalized path, the query as sent', TIMEOUT, async () => {
+    const { upstream, port } = setup;
     const reply = await httpRequest(port, { path: '/a//b/./c/../%7Ed?next=/x/../y' });
     assert.equal(reply.status, 200);
     assert.equal(upstream.requests.at(-1)!.url, '/a/b/~d?next=/x/../y');
@@ -312,25 +271,14 @@ describe('other spellings of a protected path', () => {
 });
 
 describe('an ambiguous Host', () => {
-  const cleanup = cleanupList();
-  let upstream: HttpUpstream;
-  let port = 0;
-  before(async () => {
-    upstream = await startHttp1Upstream();
-    cleanup.after(() => upstream.close());
-    const remora = await startRemora(cleanup, proxyConfig({
-      routes: [{ name: 'app', match: { pathPrefix: '/' }, cluster: 'app' }],
-      clusters: [{ name: 'app', endpoints: [upstream.endpoint] }],
-    }));
-    port = remora.ports.main!;
-  });
-  after(() => cleanup.run());
+  const setup = proxied((endpoint) => appConfig(endpoint));
 
   for (const [what, hostLines] of [
     ['two Host fields', 'Host: a.example\r\nHost: b.example\r\n'],
     ['a Host that is no authority', 'Host: a b/c?d\r\n'],
   ] as const) {
     test(`${what} gets 400 and does not reach the upstream (RFC 9112 §3.2)`, TIMEOUT, async () => {
+      const { upstream, port } = setup;
       for (const upgrade of ['', 'Connection: Upgrade\r\nUpgrade: websocket\r\n']) {
         const mark = upstream.requests.length;
         const result = await rawExchange(port, `GET /h HTTP/1.1\r\n${hostLines}${upgrade}\r\n`, 3000);
@@ -342,7 +290,18 @@ describe('an ambiguous Host', () => {
   }
 
   test('an IPv6 literal with a port is a fine Host', TIMEOUT, async () => {
+    const { port } = setup;
     const result = await rawExchange(port, 'GET /h HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n', 3000);
     assert.equal(firstStatus(result.data), 200, JSON.stringify(result.data));
   });
 });
+
+/** `routes` to cluster `app`, with the auth plugin configured to want an API key nobody sends. */
+function apiKeyProtected(endpoint: string, routes: Array<Record<string, unknown>>, listener?: Record<string, unknown>): Record<string, unknown> {
+  return proxyConfig({
+    routes: routes as never,
+    clusters: [{ name: 'app', endpoints: [endpoint] }],
+    listener,
+    extra: { plugins: [{ name: 'auth', url: pluginWasmPath('auth'), config: { apiKeys: { keys: [{ name: 'ops', key: 'k-1' }] } } }] },
+  });
+}
