@@ -158,9 +158,10 @@ function startUpgrade(rt: ListenerRuntime, req: http.IncomingMessage, socket: Du
     new HttpExchange(rt, req, responseOnSocket(req, socket), false, 'http').start();
     return;
   }
-  if (req.headers['transfer-encoding'] !== undefined) {
-    // A chunked body would be tunnelled as raw bytes after a head without its transfer-encoding (a
-    // hop-by-hop field): the upstream would read the chunks as the new protocol. Envoy refuses it too.
+  if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0) {
+    // The tunnel holds client bytes until the upstream agrees to switch (see openTunnel), and an upstream
+    // waits for a declared body before it answers; a chunked body would also lose its framing (a
+    // hop-by-hop field). Handshakes (WebSocket: a GET) carry no body.
     refuseUpgradeWithBody(rt, req, socket);
     return;
   }
@@ -174,7 +175,7 @@ function startUpgrade(rt: ListenerRuntime, req: http.IncomingMessage, socket: Du
 
 function refuseUpgradeWithBody(rt: ListenerRuntime, req: http.IncomingMessage, socket: Duplex): void {
   const labels = { listener: rt.name, route: '', cluster: '' };
-  const reason = 'upgrade with a chunked body not supported';
+  const reason = 'upgrade with a body not supported';
   rt.metrics.requestStart(labels);
   rt.metrics.requestEnd(labels, 400, 0, reason);
   responseOnSocket(req, socket).writeHead(400, { 'content-type': 'text/plain', 'remora-proxy-error': reason }).end(`${reason}\n`);

@@ -130,8 +130,17 @@ describe('an upgrade the upstream declines', () => {
   });
 });
 
-describe('an upgrade request with a chunked body', () => {
+describe('an upgrade request with a body', () => {
   const setup = proxied((endpoint) => appConfig(endpoint));
+
+  test('with a Content-Length gets 400 at once (the upstream would wait for a body the tunnel holds back)', TIMEOUT, async () => {
+    const { upstream, port } = setup;
+    const mark = upstream.requests.length;
+    const result = await rawExchange(port, 'POST /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nContent-Length: 5\r\n\r\nhello', 5000);
+    assert.equal(result.closed, true, 'answered and closed, not left hanging');
+    assert.equal(firstStatus(result.data), 400, JSON.stringify(result.data));
+    assert.equal(upstream.requests.length, mark);
+  });
 
   test('gets 400 and nothing is tunnelled (its chunks would reach the upstream as raw bytes)', TIMEOUT, async () => {
     const { upstream, port } = setup;
@@ -141,7 +150,7 @@ describe('an upgrade request with a chunked body', () => {
       'POST /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nTransfer-Encoding: chunked\r\n\r\n' +
       `${smuggled.length.toString(16)}\r\n${smuggled}\r\n0\r\n\r\n`);
     assert.equal(firstStatus(result.data), 400, JSON.stringify(result.data));
-    assert.match(result.data, /remora-proxy-error: upgrade with a chunked body not supported/);
+    assert.match(result.data, /remora-proxy-error: upgrade with a body not supported/);
     assert.equal(upstream.requests.length, mark);
   });
 });
