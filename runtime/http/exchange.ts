@@ -200,7 +200,7 @@ export class HttpExchange implements UpstreamHandler {
   private tunnel(cluster: Cluster, down: UpgradeSocket): void {
     (this.res as ServerResponse).detachSocket(down.socket as Socket);
     this.phase = Phase.upstream;
-    openTunnel(this.head, cluster, down, (status, proxyError) => {
+    openTunnel(this.head, cluster, down, this.route?.timeoutMs ?? 0, (status, proxyError) => {
       this.status = status;
       this.proxyError = proxyError;
       this.details = proxyError ?? 'via_upstream';

@@ -55,7 +55,7 @@ export function tunnelUpgrade(rt: ListenerRuntime, head: RequestHead, route: Rou
   if (route === undefined) return refuseUpgrade(socket, 404, 'no route', end);
   const cluster = snap.clusters.get(name);
   if (cluster === undefined) return refuseUpgrade(socket, 503, 'unknown cluster', end);
-  openTunnel(head, cluster, { socket, first }, end);
+  openTunnel(head, cluster, { socket, first }, route.timeoutMs, end);
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string, end: TunnelEnd): void {
@@ -73,9 +73,10 @@ const MAX_STATUS_LINE = 1024;
  * hears the outcome once. Until then nothing the client sent after the head is forwarded: an upstream
  * that declines the upgrade (any other status) keeps speaking HTTP on that connection, so further client
  * bytes would reach it as requests that skipped routing and plugins. A declined upgrade's answer is
- * relayed and both connections close after it.
+ * relayed and both connections close after it. An upstream that has not answered within `timeoutMs`
+ * (the route timeout; 0: none) gets the client a 504.
  */
-export function openTunnel(head: RequestHead, cluster: Cluster, down: UpgradeSocket, end: TunnelEnd): void {
+export function openTunnel(head: RequestHead, cluster: Cluster, down: UpgradeSocket, timeoutMs: number, end: TunnelEnd): void {
   const { socket, first } = down;
   let ended = false;
   const once: TunnelEnd = (status, proxyError) => {
@@ -83,6 +84,9 @@ export function openTunnel(head: RequestHead, cluster: Cluster, down: UpgradeSoc
     ended = true;
     end(status, proxyError);
   };
+  let answerTimer: NodeJS.Timeout | undefined;
+  /** Remora answered the client itself: the upstream's close must not cut that answer short. */
+  let refused = false;
   const target = cluster.pickTcp();
   const upstream = net.connect({ host: target.host, port: target.port, allowHalfOpen: true });
   upstream.setTimeout(cluster.config.connectTimeoutMs, () => upstream.destroy(new Error('connect timeout')));
@@ -94,11 +98,18 @@ export function openTunnel(head: RequestHead, cluster: Cluster, down: UpgradeSoc
     upstream.setTimeout(0);
     upstream.setNoDelay(true);
     upstream.write(lines);
+    if (timeoutMs > 0) {
+      answerTimer = setTimeout(() => {
+        refused = true;
+        refuseUpgrade(socket, 504, 'upstream timeout', once);
+        upstream.destroy();
+      }, timeoutMs);
+    }
     let answer: Buffer = Buffer.alloc(0);
     const onAnswer = (chunk: Buffer) => {
       answer = answer.length === 0 ? chunk : Buffer.concat([answer, chunk]);
-      const eol = answer.indexOf(0x0a);
-      if (eol < 0 && answer.length < MAX_STATUS_LINE) return;
+      if (answer.indexOf(0x0a) < 0 && answer.length < MAX_STATUS_LINE) return;
+      clearTimeout(answerTimer);
       upstream.off('data', onAnswer);
       upstream.pause();
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(answer.toString('latin1', 0, Math.min(answer.length, 16)));
@@ -119,6 +130,7 @@ export function openTunnel(head: RequestHead, cluster: Cluster, down: UpgradeSoc
     upstream.on('data', onAnswer);
   });
   upstream.on('error', () => {
+    if (refused) return;
     if (!upstream.connecting && upstream.bytesRead > 0) {
       socket.destroy();
       return;
@@ -127,8 +139,9 @@ export function openTunnel(head: RequestHead, cluster: Cluster, down: UpgradeSoc
     else socket.destroy();
   });
   upstream.on('close', () => {
+    clearTimeout(answerTimer);
     if (!ended) once(502, 'upstream reset');
-    if (!socket.destroyed && upstream.bytesRead === 0) socket.destroy();
+    if (!refused && !socket.destroyed && upstream.bytesRead === 0) socket.destroy();
   });
   socket.on('close', () => upstream.destroy());
 }

@@ -314,3 +314,31 @@ function apiKeyProtected(endpoint: string, routes: Array<Record<string, unknown>
     extra: { plugins: [{ name: 'auth', url: pluginWasmPath('auth'), config: { apiKeys: { keys: [{ name: 'ops', key: 'k-1' }] } } }] },
   });
 }
+
+describe('an upgrade to an upstream that never answers', () => {
+  const silent: net.Socket[] = [];
+  const setup = proxied((endpoint) => appConfig(endpoint, { route: { timeout: '1s' } }), async () => {
+    // Accepts connections, reads, never answers.
+    const server = net.createServer((socket) => {
+      silent.push(socket);
+      socket.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const port = (server.address() as net.AddressInfo).port;
+    return {
+      endpoint: `127.0.0.1:${port}`,
+      close: () => new Promise<void>((resolve) => {
+        for (const s of silent) s.destroy();
+        server.close(() => resolve());
+      }),
+    } as unknown as HttpUpstream;
+  });
+
+  test('gets 504 at the route timeout', TIMEOUT, async () => {
+    const { port } = setup;
+    const result = await rawExchange(port, 'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', 8000);
+    assert.equal(result.closed, true, 'answered and closed, not left hanging');
+    assert.equal(firstStatus(result.data), 504, JSON.stringify(result.data));
+    assert.match(result.data, /remora-proxy-error: upstream timeout/);
+  });
+});
