@@ -45,9 +45,9 @@ export interface ListenerConfig {
   /** HTTP/1: a request head must arrive whole within this, else 408 (slow-loris). 0 disables. Default 60s. */
   headersTimeoutMs: number;
   /**
-   * HTTP/1: a connection in the middle of a request or response that moves no byte either way for this
-   * long is closed (a stalled upload would hold an upstream connection forever). 0 disables. Default 5m,
-   * Envoy's stream_idle_timeout.
+   * A request/response (HTTP/1 connection mid-exchange, HTTP/2 stream) that moves no byte either way for
+   * this long ends with 408, or is cut once the response started (a stalled upload would hold an upstream
+   * connection forever). 0 disables. Default 5m, Envoy's stream_idle_timeout.
    */
   streamIdleTimeoutMs: number;
   /** Plugins run on opaque TCP connections of this listener (proxy-wasm network filters). */

@@ -36,6 +36,7 @@ export const ProxyError = {
   badRequest: 'request not valid for the upstream protocol',
   unsupportedCoding: 'transfer coding not supported',
   invalidHost: 'invalid host',
+  streamIdle: 'stream idle timeout',
   filter: 'filter failed',
   downstreamClosed: 'downstream closed',
 } as const;
@@ -136,6 +137,12 @@ export class HttpExchange implements UpstreamHandler {
     this.labels = { listener: runtime.name, route: '', cluster: '' };
     (res as unknown as { [kExchange]: HttpExchange })[kExchange] = this;
     res.on('close', onResponseClose);
+    // listener streamIdleTimeout: node arms it on HTTP/1 sockets (server.timeout); an HTTP/2 stream gets it here.
+    res.on('timeout', onResponseIdle);
+    if (h2 && upgrade === undefined) {
+      const idleMs = this.snapshot.listener.streamIdleTimeoutMs;
+      if (idleMs > 0) (res as http2.Http2ServerResponse).setTimeout(idleMs);
+    }
   }
 
   /** Entry point: route and forward. */
@@ -430,6 +437,25 @@ export class HttpExchange implements UpstreamHandler {
     }
   }
 
+  /**
+   * No byte moved either way for the listener's streamIdleTimeout (a stalled upload, a silent upstream
+   * without a route timeout): 408 if the response has not started, as Envoy, else the stream is cut; the
+   * upstream request is cancelled either way, and an HTTP/1 connection closes after the answer.
+   */
+  streamIdle(): void {
+    if (this.phase === Phase.done) return;
+    this.proxyError = ProxyError.streamIdle;
+    this.detached = true; // the upstream's last words (its error from the cancel below) no longer count
+    this.abortUpstream?.(new Error(ProxyError.streamIdle));
+    if (!this.h2) (this.res as ServerResponse).shouldKeepAlive = false;
+    if (this.res.headersSent) {
+      this.abortDownstream();
+      this.finish();
+      return;
+    }
+    this.errorReply(408, ProxyError.streamIdle);
+  }
+
   /** The downstream response closed (finished or the client went away). */
   downstreamClosed(): void {
     // Every complete answer calls finish() as it ends the response, so a close before that means the client
@@ -683,6 +709,11 @@ const PRECISE_TIMEOUT_BELOW_MS = 3_000;
 
 function onRouteTimeout(ex: HttpExchange): void {
   ex.routeTimedOut();
+}
+
+function onResponseIdle(this: DownstreamResponse): void {
+  const ex = (this as unknown as { [kExchange]?: HttpExchange })[kExchange];
+  ex?.streamIdle();
 }
 
 function onResponseClose(this: DownstreamResponse): void {

@@ -2,6 +2,7 @@
 // heads an HTTP/2 upstream cannot carry, bytes that look like HTTP but are not classified as such,
 // upgrades the upstream does not accept, trailers that must not reach the upstream.
 import assert from 'node:assert/strict';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { cleanupList, startRemora, type RemoraProcess } from '../support/remora.ts';
@@ -78,9 +79,32 @@ describe('slow clients', () => {
     const { port } = setup;
     const result = await rawExchange(port, 'POST /hash HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789', 8000);
     assert.equal(result.closed, true, 'Remora closes the connection; the wait did not run out');
+    assert.equal(firstStatus(result.data), 408, `answered as Envoy does: ${JSON.stringify(result.data)}`);
+    assert.match(result.data, /remora-proxy-error: stream idle timeout/);
     // Had the stalled request kept the only upstream connection, this one would wait for it and get 504.
     const ok = await httpRequest(port, { path: '/after' });
     assert.equal(ok.status, 200);
+  });
+
+  test('the same over HTTP/2: the stream gets 408 and its upstream connection is freed', TIMEOUT, async () => {
+    const { port } = setup;
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/hash', 'content-length': '100' }, { endStream: false });
+      stream.write('0123456789');
+      const status = await new Promise<number>((resolve, reject) => {
+        stream.on('response', (h) => resolve(Number(h[':status'])));
+        stream.on('error', reject);
+      });
+      assert.equal(status, 408);
+      stream.destroy();
+      // One upstream connection: this would wait for the stalled stream's and get 504 had it been kept.
+      const ok = await httpRequest(port, { path: '/after-h2' });
+      assert.equal(ok.status, 200);
+    } finally {
+      session.close();
+    }
   });
 
   test('a request head that stops half way gets 408 and the connection closes (headersTimeout)', TIMEOUT, async () => {
@@ -315,9 +339,16 @@ function apiKeyProtected(endpoint: string, routes: Array<Record<string, unknown>
   });
 }
 
-describe('an upgrade to an upstream that never answers', () => {
+describe('an upstream that never answers', () => {
   const silent: net.Socket[] = [];
-  const setup = proxied((endpoint) => appConfig(endpoint, { route: { timeout: '1s' } }), async () => {
+  const setup = proxied((endpoint) => proxyConfig({
+    routes: [
+      { name: 'untimed', match: { pathPrefix: '/untimed' }, cluster: 'app', timeout: '0' },
+      { name: 'app', match: { pathPrefix: '/' }, cluster: 'app', timeout: '1s' },
+    ],
+    clusters: [{ name: 'app', endpoints: [endpoint] }],
+    listener: { streamIdleTimeout: '2s' },
+  }), async () => {
     // Accepts connections, reads, never answers.
     const server = net.createServer((socket) => {
       silent.push(socket);
@@ -334,7 +365,15 @@ describe('an upgrade to an upstream that never answers', () => {
     } as unknown as HttpUpstream;
   });
 
-  test('gets 504 at the route timeout', TIMEOUT, async () => {
+  test('a request on a route without timeout gets 408 after streamIdleTimeout, as in Envoy', TIMEOUT, async () => {
+    const { port } = setup;
+    const result = await rawExchange(port, 'GET /untimed HTTP/1.1\r\nHost: x\r\n\r\n', 8000);
+    assert.equal(result.closed, true);
+    assert.equal(firstStatus(result.data), 408, JSON.stringify(result.data));
+    assert.match(result.data, /remora-proxy-error: stream idle timeout/);
+  });
+
+  test('an upgrade gets 504 at the route timeout', TIMEOUT, async () => {
     const { port } = setup;
     const result = await rawExchange(port, 'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', 8000);
     assert.equal(result.closed, true, 'answered and closed, not left hanging');
