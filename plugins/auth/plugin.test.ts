@@ -2,7 +2,7 @@
 // abi/ host, with tokens minted by node:crypto and the external check answered by the test.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { loadPlugin, PluginStartError, type PluginHarness } from '@remora/sdk/harness';
 import { metricStore } from '../../abi/index.ts';
 import { buildPlugin, pluginWasmPath } from '../build.ts';
@@ -81,6 +81,12 @@ test('identity and claim headers sent as request trailers are dropped; other tra
   assert.equal(s.upstreamRequest!.headers.get('x-remora-identity'), 'u-1');
 });
 
+/** An HS256 token over `payload` exactly as written (JSON.stringify cannot write every number). */
+function signedText(payload: string): string {
+  const input = `${Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url')}.${Buffer.from(payload).toString('base64url')}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
 test('invalid tokens get 401 invalid_token with the reason', async () => {
   const cases: Array<[string, string]> = [
     [mintHs256(randomBytes(32), claims()), 'token signature is invalid'],
@@ -90,6 +96,9 @@ test('invalid tokens get 401 invalid_token with the reason', async () => {
     [mintHs256(secret, claims({ aud: ['billing'] })), 'token audience not accepted'],
     [mintUnsigned(claims()), 'token algorithm none is not accepted'],
     ['not.a.jwt', 'token header is not base64url JSON'],
+    // JSON numbers too large for a double parse to Infinity: such an exp would never pass.
+    [signedText(JSON.stringify(claims()).replace(/"exp":\d+/, '"exp":1e99999')), 'exp claim is not a number'],
+    [signedText(JSON.stringify(claims()).replace(/}$/, ',"nbf":-1e99999}')), 'nbf claim is not a number'],
   ];
   for (const [token, reason] of cases) {
     const s = await h.request(withAuth(`Bearer ${token}`));

@@ -96,13 +96,14 @@ export function checkClaims(payload: JsonValue, rules: ClaimRules, nowSeconds: f
   if (exp === null) {
     if (rules.requireExpiration) return verdict(CLAIMS_INVALID, 'token has no exp claim');
   } else {
-    if (!exp.isNumber) return verdict(CLAIMS_INVALID, 'exp claim is not a number');
+    // A NumericDate is finite: `1e99999` parses to Infinity and would never expire.
+    if (!exp.isNumber || !isFinite(exp.numberValue)) return verdict(CLAIMS_INVALID, 'exp claim is not a number');
     // Valid while now < exp (RFC 7519 §4.1.4), stretched by the skew.
     if (nowSeconds >= exp.numberValue + rules.clockSkewSeconds) return verdict(CLAIMS_INVALID, 'token expired');
   }
   const nbf = payload.get('nbf');
   if (nbf !== null) {
-    if (!nbf.isNumber) return verdict(CLAIMS_INVALID, 'nbf claim is not a number');
+    if (!nbf.isNumber || !isFinite(nbf.numberValue)) return verdict(CLAIMS_INVALID, 'nbf claim is not a number');
     if (nowSeconds < nbf.numberValue - rules.clockSkewSeconds) return verdict(CLAIMS_INVALID, 'token not yet valid');
   }
   if (rules.issuers.length > 0) {
