@@ -36,6 +36,7 @@ export const ProxyError = {
   badRequest: 'request not valid for the upstream protocol',
   unsupportedCoding: 'transfer coding not supported',
   invalidHost: 'invalid host',
+  invalidTarget: 'invalid request target',
   streamIdle: 'stream idle timeout',
   filter: 'filter failed',
   downstreamClosed: 'downstream closed',
@@ -154,6 +155,10 @@ export class HttpExchange implements UpstreamHandler {
     }
     if (head.invalidHost) {
       this.errorReply(400, ProxyError.invalidHost);
+      return;
+    }
+    if (head.invalidTarget) {
+      this.errorReply(400, ProxyError.invalidTarget);
       return;
     }
     const route = this.snapshot.router.match(head.method, head.path, head.authority, head.headers);

@@ -26,6 +26,11 @@ export interface RequestHead {
    * Remora and the upstream could each pick a different one (cache poisoning, routing around plugins).
    */
   invalidHost: boolean;
+  /**
+   * The target holds bytes no request line may carry (space, controls, non-ASCII): node's HTTP/1 parser
+   * refuses those, but an HTTP/2 `:path` can hold them, and an HTTP/1 upstream would reject the request.
+   */
+  invalidTarget: boolean;
   /** Declared content-length, -1 when absent. */
   contentLength: number;
   /** The request declared trailers (`trailer` header, or `te: trailers` on h2). */
@@ -181,10 +186,14 @@ export function buildRequestHead(
     hasBody: chunked || contentLength > 0,
     unsupportedCoding,
     invalidHost: hosts > 1 || !AUTHORITY.test(authority),
+    invalidTarget: NOT_IN_TARGET.test(path),
     contentLength,
     expectsTrailers,
   };
 }
+
+/** Bytes a request target may not contain (RFC 9112 §3.2: visible ASCII only). */
+const NOT_IN_TARGET = /[^\x21-\x7e]/;
 
 /** What an authority (host, port, IP literal) may contain (RFC 3986 §3.2, no user info). */
 const AUTHORITY = /^[A-Za-z0-9\-._~!$&'()*+,;=%:[\]]*$/;

@@ -381,3 +381,24 @@ describe('an upstream that never answers', () => {
     assert.match(result.data, /remora-proxy-error: upstream timeout/);
   });
 });
+
+describe('an HTTP/2 request an HTTP/1 upstream cannot take', () => {
+  const setup = proxied((endpoint) => appConfig(endpoint));
+
+  test('a :path with non-ASCII bytes gets 400, not the upstream\'s refusal as 502', TIMEOUT, async () => {
+    const { upstream, port } = setup;
+    const mark = upstream.requests.length;
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':method': 'GET', ':path': '/caf\u00e9' });
+      stream.on('error', () => {});
+      const status = await new Promise<number>((resolve) => stream.on('response', (h) => resolve(Number(h[':status']))));
+      assert.equal(status, 400);
+      stream.resume();
+    } finally {
+      session.close();
+    }
+    assert.equal(upstream.requests.length, mark);
+  });
+});
