@@ -34,9 +34,6 @@ export const ProxyError = {
   connect: 'upstream connect failed',
   reset: 'upstream reset',
   badRequest: 'request not valid for the upstream protocol',
-  unsupportedCoding: 'transfer coding not supported',
-  invalidHost: 'invalid host',
-  invalidTarget: 'invalid request target',
   streamIdle: 'stream idle timeout',
   filter: 'filter failed',
   downstreamClosed: 'downstream closed',
@@ -149,16 +146,8 @@ export class HttpExchange implements UpstreamHandler {
   /** Entry point: route and forward. */
   start(): void {
     const head = this.head;
-    if (head.unsupportedCoding) {
-      this.errorReply(501, ProxyError.unsupportedCoding);
-      return;
-    }
-    if (head.invalidHost) {
-      this.errorReply(400, ProxyError.invalidHost);
-      return;
-    }
-    if (head.invalidTarget) {
-      this.errorReply(400, ProxyError.invalidTarget);
+    if (head.refusal !== undefined) {
+      this.errorReply(head.refusal.status, head.refusal.reason);
       return;
     }
     const route = this.snapshot.router.match(head.method, head.path, head.authority, head.headers);

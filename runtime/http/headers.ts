@@ -16,21 +16,8 @@ export interface RequestHead {
   headers: string[];
   /** Connection-level fact: the request carries a body (content-length > 0 or chunked, or h2 without END_STREAM). */
   hasBody: boolean;
-  /**
-   * The body is sent with a transfer coding other than chunked (`gzip, chunked`): node's parser takes off
-   * the chunking only, and Remora does not decode the rest, so it answers 501 (RFC 9112 §6.1).
-   */
-  unsupportedCoding: boolean;
-  /**
-   * More than one Host field, or a Host that is no authority (`a b/c`): RFC 9112 §3.2 asks for 400, since
-   * Remora and the upstream could each pick a different one (cache poisoning, routing around plugins).
-   */
-  invalidHost: boolean;
-  /**
-   * The target holds bytes no request line may carry (space, controls, non-ASCII): node's HTTP/1 parser
-   * refuses those, but an HTTP/2 `:path` can hold them, and an HTTP/1 upstream would reject the request.
-   */
-  invalidTarget: boolean;
+  /** Why Remora must answer this head itself instead of routing it (see refusalOf), or undefined. */
+  refusal: HeadRefusal | undefined;
   /** Declared content-length, -1 when absent. */
   contentLength: number;
   /** The request declared trailers (`trailer` header, or `te: trailers` on h2). */
@@ -184,12 +171,32 @@ export function buildRequestHead(
     requestId,
     headers: out,
     hasBody: chunked || contentLength > 0,
-    unsupportedCoding,
-    invalidHost: hosts > 1 || !AUTHORITY.test(authority),
-    invalidTarget: NOT_IN_TARGET.test(path),
+    refusal: refusalOf(unsupportedCoding, hosts, authority, path),
     contentLength,
     expectsTrailers,
   };
+}
+
+export interface HeadRefusal {
+  status: number;
+  /** The `remora-proxy-error` reason. */
+  reason: string;
+}
+
+/**
+ * Heads Remora answers itself, in this order:
+ * - a body in a transfer coding other than chunked (`gzip, chunked`): node's parser takes off the
+ *   chunking only and Remora does not decode the rest, so 501 (RFC 9112 §6.1);
+ * - more than one Host field, or a Host that is no authority (`a b/c`): 400 (RFC 9112 §3.2), since Remora
+ *   and the upstream could each pick a different one (cache poisoning, routing around plugins);
+ * - a target with bytes no request line may carry (space, controls, non-ASCII): node's HTTP/1 parser
+ *   refuses those, but an HTTP/2 `:path` can hold them, and an HTTP/1 upstream would reject the request.
+ */
+function refusalOf(unsupportedCoding: boolean, hosts: number, authority: string, path: string): HeadRefusal | undefined {
+  if (unsupportedCoding) return { status: 501, reason: 'transfer coding not supported' };
+  if (hosts > 1 || !AUTHORITY.test(authority)) return { status: 400, reason: 'invalid host' };
+  if (NOT_IN_TARGET.test(path)) return { status: 400, reason: 'invalid request target' };
+  return undefined;
 }
 
 /** Bytes a request target may not contain (RFC 9112 §3.2: visible ASCII only). */

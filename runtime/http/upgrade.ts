@@ -51,7 +51,7 @@ export function tunnelUpgrade(rt: ListenerRuntime, head: RequestHead, route: Rou
     }
   };
   socket.on('error', () => socket.destroy());
-  if (head.invalidHost) return refuseUpgrade(socket, 400, 'invalid host', end);
+  if (head.refusal !== undefined) return refuseUpgrade(socket, head.refusal.status, head.refusal.reason, end);
   if (route === undefined) return refuseUpgrade(socket, 404, 'no route', end);
   const cluster = snap.clusters.get(name);
   if (cluster === undefined) return refuseUpgrade(socket, 503, 'unknown cluster', end);
